@@ -1,0 +1,9 @@
+//! Durable Objects. One [`WorkspaceActor`] per workspace owns that workspace's records and
+//! metadata in its SQLite storage.
+
+pub mod migrations;
+pub mod protocol;
+pub mod sql;
+pub mod workspace;
+
+pub use workspace::WorkspaceActor;

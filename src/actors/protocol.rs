@@ -1,0 +1,20 @@
+//! The internal HTTP protocol between the gateway and the actors.
+//!
+//! **API Boundary:** actors are reachable only through their namespace binding, never from
+//! the Internet, so the headers below are trusted: the gateway sets them after it has
+//! authenticated the caller, and strips any a client sent.
+
+/// Host used in URLs sent to actor stubs; only the path matters.
+pub const ACTOR_ORIGIN: &str = "https://actor.internal";
+
+/// The request id, for logs on both sides.
+pub const HEADER_REQUEST_ID: &str = "x-request-id";
+/// The workspace the actor owns (its name in the namespace).
+pub const HEADER_WORKSPACE_ID: &str = "x-twenty-workspace-id";
+
+/// Actor paths.
+pub const PATH_INSPECT: &str = "/inspect";
+pub const PATH_DEBUG_PANIC: &str = "/debug/panic";
+
+/// Headers a client may not set, because actors trust them.
+pub const TRUSTED_HEADERS: &[&str] = &[HEADER_WORKSPACE_ID];

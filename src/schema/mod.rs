@@ -1,0 +1,5 @@
+//! Object and field metadata, SQL generation, the dynamic GraphQL schema, filters and
+//! cursors.
+//!
+//! **Architecture Invariant:** pure Rust: nothing here names a `worker` type, so all of it
+//! is unit-tested natively with `cargo test`.
