@@ -13,8 +13,10 @@
 pub mod actors;
 pub mod error;
 pub mod gateway;
+pub mod identity;
 pub mod jobs;
 pub mod observability;
+pub mod ratelimit;
 pub mod schema;
 
 use futures::FutureExt;

@@ -20,11 +20,18 @@ pub struct Migration {
 
 /// Every actor migration, in order; `id` and `name` spell the file name `{id:04}_{name}.sql`
 /// (checked by a test).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    id: 1,
-    name: "init",
-    sql: include_str!("../../migrations/actor/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        id: 1,
+        name: "init",
+        sql: include_str!("../../migrations/actor/0001_init.sql"),
+    },
+    Migration {
+        id: 2,
+        name: "rate_limit",
+        sql: include_str!("../../migrations/actor/0002_rate_limit.sql"),
+    },
+];
 
 /// The schema version a fully migrated actor reports.
 pub fn latest_version() -> u32 {
@@ -214,20 +221,25 @@ mod tests {
 
     #[test]
     fn ids_are_contiguous_and_match_the_files() {
-        for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.id as usize, i + 1, "ids must be 1, 2, 3, ...");
+        for (list, dir) in [
+            (MIGRATIONS, "actor"),
+            (crate::actors::limiter::LIMITER_MIGRATIONS, "limiter"),
+        ] {
+            for (i, m) in list.iter().enumerate() {
+                assert_eq!(m.id as usize, i + 1, "{dir}: ids must be 1, 2, 3, ...");
+            }
+            let path = format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR"));
+            let mut files: Vec<String> = std::fs::read_dir(path)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".sql"))
+                .collect();
+            files.sort();
+            let expected: Vec<String> = list
+                .iter()
+                .map(|m| format!("{:04}_{}.sql", m.id, m.name))
+                .collect();
+            assert_eq!(files, expected, "{dir}: every file registered, every entry a file");
         }
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/actor");
-        let mut files: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".sql"))
-            .collect();
-        files.sort();
-        let expected: Vec<String> = MIGRATIONS
-            .iter()
-            .map(|m| format!("{:04}_{}.sql", m.id, m.name))
-            .collect();
-        assert_eq!(files, expected, "every file registered, every entry a file");
     }
 }

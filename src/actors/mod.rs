@@ -1,9 +1,11 @@
 //! Durable Objects. One [`WorkspaceActor`] per workspace owns that workspace's records and
 //! metadata in its SQLite storage.
 
+pub mod limiter;
 pub mod migrations;
 pub mod protocol;
 pub mod sql;
 pub mod workspace;
 
+pub use limiter::LimiterActor;
 pub use workspace::WorkspaceActor;

@@ -3,3 +3,8 @@
 //!
 //! **Architecture Invariant:** pure Rust: nothing here names a `worker` type, so all of it
 //! is unit-tested natively with `cargo test`.
+pub mod sdl;
+pub mod composite;
+pub mod metadata;
+pub mod error;
+pub mod sql;

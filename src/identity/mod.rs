@@ -1,0 +1,5 @@
+//! Who is calling: passwords, tokens and signing keys (pure, natively tested), and the D1
+//! directory of users, workspaces and memberships.
+
+pub mod password;
+pub mod tokens;

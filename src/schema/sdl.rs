@@ -1,0 +1,337 @@
+//! Builds an executable async-graphql dynamic schema from SDL text.
+//!
+//! Both GraphQL endpoints are SDL-first: `/metadata` from Twenty's published schema
+//! (`src/metadata/twenty-metadata.graphql`), `/graphql` from SDL generated per workspace
+//! out of its object metadata. Root fields (of `Query`, `Mutation`) call one
+//! [`RootResolver`] that returns JSON; every nested field is read from its parent's value by
+//! name (or alias), so a root resolver computes the whole answer in one go (no N+1).
+
+use async_graphql::dynamic::{
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Interface,
+    InterfaceField, Object, ResolverContext, Scalar, Schema, SchemaBuilder, TypeRef, Union,
+};
+use async_graphql::parser::types::{
+    BaseType, ConstDirective, FieldDefinition, InputValueDefinition, Type, TypeKind,
+    TypeSystemDefinition,
+};
+use async_graphql::{Name, Value};
+use futures::future::BoxFuture;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Resolves one root field. Gets the field's context (arguments, selection, request data)
+/// and returns the field's whole value as GraphQL value.
+pub type RootResolver = Arc<
+    dyn for<'a> Fn(&'a ResolverContext<'a>) -> BoxFuture<'a, async_graphql::Result<Value>>
+        + Send
+        + Sync,
+>;
+
+/// Parses `sdl` and builds a schema whose root fields call `root`.
+///
+/// Returns the builder so callers can add limits and data before `finish()`.
+pub fn build(sdl: &str, root: RootResolver) -> Result<SchemaBuilder, String> {
+    let doc = async_graphql::parser::parse_schema(sdl).map_err(|e| format!("SDL: {e}"))?;
+    let mut query = "Query".to_string();
+    let mut mutation = None;
+    let mut subscription = None;
+    let mut roots_declared = false;
+    for def in &doc.definitions {
+        if let TypeSystemDefinition::Schema(s) = def {
+            roots_declared = true;
+            if let Some(q) = &s.node.query {
+                query = q.node.to_string();
+            }
+            mutation = s.node.mutation.as_ref().map(|m| m.node.to_string());
+            subscription = s.node.subscription.as_ref().map(|m| m.node.to_string());
+        }
+    }
+    let type_names: HashSet<String> = doc
+        .definitions
+        .iter()
+        .filter_map(|d| match d {
+            TypeSystemDefinition::Type(t) => Some(t.node.name.node.to_string()),
+            _ => None,
+        })
+        .collect();
+    if !roots_declared && type_names.contains("Mutation") {
+        mutation = Some("Mutation".to_string());
+    }
+    // Subscriptions are served by the realtime layer, not by this executor.
+    let _ = subscription;
+    let roots: HashSet<String> = [Some(query.clone()), mutation.clone()]
+        .into_iter()
+        .flatten()
+        .collect();
+
+    let mut builder = Schema::build(&query, mutation.as_deref(), None);
+    for def in &doc.definitions {
+        let TypeSystemDefinition::Type(t) = def else {
+            continue;
+        };
+        let t = &t.node;
+        let name = t.name.node.to_string();
+        if name == "Subscription" {
+            continue;
+        }
+        let description = t.description.as_ref().map(|d| d.node.clone());
+        builder = match &t.kind {
+            TypeKind::Scalar => {
+                let mut s = Scalar::new(&name);
+                if let Some(d) = description {
+                    s = s.description(d);
+                }
+                builder.register(s)
+            }
+            TypeKind::Enum(e) => {
+                let mut en = Enum::new(&name);
+                for v in &e.values {
+                    let mut item = EnumItem::new(v.node.value.node.to_string());
+                    if let Some(reason) = deprecation(&v.node.directives) {
+                        item = item.deprecation(Some(&reason));
+                    }
+                    en = en.item(item);
+                }
+                if let Some(d) = description {
+                    en = en.description(d);
+                }
+                builder.register(en)
+            }
+            TypeKind::InputObject(io) => {
+                let mut obj = InputObject::new(&name);
+                for f in &io.fields {
+                    obj = obj.field(input_value(&f.node));
+                }
+                if let Some(d) = description {
+                    obj = obj.description(d);
+                }
+                builder.register(obj)
+            }
+            TypeKind::Object(o) => {
+                let is_root = roots.contains(&name);
+                let mut obj = Object::new(&name);
+                for f in &o.fields {
+                    obj = obj.field(output_field(&f.node, is_root, &root));
+                }
+                for i in &o.implements {
+                    obj = obj.implement(i.node.to_string());
+                }
+                if let Some(d) = description {
+                    obj = obj.description(d);
+                }
+                builder.register(obj)
+            }
+            TypeKind::Interface(i) => {
+                let mut iface = Interface::new(&name);
+                for f in &i.fields {
+                    let mut field = InterfaceField::new(
+                        f.node.name.node.to_string(),
+                        type_ref(&f.node.ty.node),
+                    );
+                    for a in &f.node.arguments {
+                        field = field.argument(input_value(&a.node));
+                    }
+                    iface = iface.field(field);
+                }
+                builder.register(iface)
+            }
+            TypeKind::Union(u) => {
+                let mut un = Union::new(&name);
+                for m in &u.members {
+                    un = un.possible_type(m.node.to_string());
+                }
+                builder.register(un)
+            }
+        };
+    }
+    Ok(builder)
+}
+
+fn deprecation(directives: &[async_graphql::Positioned<ConstDirective>]) -> Option<String> {
+    directives
+        .iter()
+        .find(|d| d.node.name.node == "deprecated")
+        .map(|d| {
+            d.node
+                .get_argument("reason")
+                .and_then(|r| match &r.node {
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "No longer supported".to_string())
+        })
+}
+
+pub fn type_ref(ty: &Type) -> TypeRef {
+    let base = match &ty.base {
+        BaseType::Named(name) => TypeRef::Named(name.to_string().into()),
+        BaseType::List(inner) => TypeRef::List(Box::new(type_ref(inner))),
+    };
+    if ty.nullable {
+        base
+    } else {
+        TypeRef::NonNull(Box::new(base))
+    }
+}
+
+fn input_value(def: &InputValueDefinition) -> InputValue {
+    let mut v = InputValue::new(def.name.node.to_string(), type_ref(&def.ty.node));
+    if let Some(default) = &def.default_value {
+        v = v.default_value(default.node.clone());
+    }
+    if let Some(d) = &def.description {
+        v = v.description(d.node.clone());
+    }
+    v
+}
+
+fn output_field(def: &FieldDefinition, is_root: bool, root: &RootResolver) -> Field {
+    let name = def.name.node.to_string();
+    let ty = type_ref(&def.ty.node);
+    let mut field = if is_root {
+        let root = root.clone();
+        Field::new(name, ty, move |ctx| {
+            let root = root.clone();
+            FieldFuture::new(async move {
+                let value = root(&ctx).await?;
+                Ok(into_field_value(value))
+            })
+        })
+    } else {
+        Field::new(name.clone(), ty, move |ctx| {
+            FieldFuture::Value(read_from_parent(&ctx, &name))
+        })
+    };
+    for a in &def.arguments {
+        field = field.argument(input_value(&a.node));
+    }
+    if let Some(reason) = deprecation(&def.directives) {
+        field = field.deprecation(Some(&reason));
+    }
+    if let Some(d) = &def.description {
+        field = field.description(d.node.clone());
+    }
+    field
+}
+
+/// The default resolver: the parent's entry for this field's response key (alias, so one
+/// root resolver can answer the same field twice with different arguments), else its name.
+fn read_from_parent<'a>(ctx: &ResolverContext<'a>, name: &str) -> Option<FieldValue<'a>> {
+    let Some(Value::Object(parent)) = ctx.parent_value.as_value() else {
+        return None;
+    };
+    let alias = ctx.ctx.item.node.alias.as_ref().map(|a| a.node.as_str());
+    let value = alias
+        .and_then(|a| parent.get(a))
+        .or_else(|| parent.get(name))?;
+    into_field_value(value.clone())
+}
+
+/// `null` is "no value" (the executor reports a non-null violation if the type forbids it);
+/// an object carrying `__typename` resolves as that concrete type (unions, interfaces).
+fn into_field_value<'a>(value: Value) -> Option<FieldValue<'a>> {
+    match value {
+        Value::Null => None,
+        Value::Object(ref map) => {
+            let ty = match map.get("__typename") {
+                Some(Value::String(t)) => Some(t.clone()),
+                _ => None,
+            };
+            let fv = FieldValue::value(value);
+            Some(match ty {
+                Some(t) => fv.with_type(t),
+                None => fv,
+            })
+        }
+        Value::List(items) => Some(FieldValue::list(
+            items
+                .into_iter()
+                .map(|v| into_field_value(v).unwrap_or(FieldValue::NULL)),
+        )),
+        other => Some(FieldValue::value(other)),
+    }
+}
+
+/// A JSON value as a GraphQL value (objects keep their key order).
+pub fn from_json(v: serde_json::Value) -> Value {
+    Value::from_json(v).unwrap_or(Value::Null)
+}
+
+/// Convenience for resolvers: the JSON object `v` with `name` set.
+pub fn name(s: &str) -> Name {
+    Name::new(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::FutureExt;
+    use serde_json::json;
+
+    const SDL: &str = r#"
+        schema { query: Query mutation: Mutation }
+        scalar UUID
+        enum Color { RED GREEN }
+        input Paint { color: Color! }
+        type Pet { id: UUID! name: String color: Color tags: [String!]! friends: [Pet!] }
+        type Query { pet(id: UUID!): Pet  pets: [Pet!]! }
+        type Mutation { paint(input: Paint!, shade: Int = 3): Pet! }
+    "#;
+
+    fn schema() -> Schema {
+        let root: RootResolver = Arc::new(|ctx| {
+            async move {
+                let field = ctx.field().name();
+                let pet = json!({"id": "p1", "name": "Rex", "color": "RED", "tags": ["a"],
+                                 "friends": [{"id": "p2", "name": null, "color": "GREEN", "tags": []}]});
+                Ok(match field {
+                    "pet" => {
+                        let id = ctx.args.try_get("id")?.string()?.to_string();
+                        if id == "p1" { from_json(pet) } else { Value::Null }
+                    }
+                    "pets" => from_json(json!([pet])),
+                    "paint" => {
+                        let input = ctx.args.try_get("input")?.object()?;
+                        let color = input.try_get("color")?.enum_name()?.to_string();
+                        let shade = ctx.args.try_get("shade")?.i64()?;
+                        from_json(json!({"id": "p1", "name": format!("{color}{shade}"), "tags": []}))
+                    }
+                    _ => Value::Null,
+                })
+            }
+            .boxed()
+        });
+        build(SDL, root).unwrap().finish().unwrap()
+    }
+
+    fn run(q: &str) -> serde_json::Value {
+        let resp = futures::executor::block_on(schema().execute(q));
+        serde_json::to_value(resp).unwrap()
+    }
+
+    #[test]
+    fn nested_values_come_from_the_root_answer() {
+        let r = run(r#"{ pet(id: "p1") { name color tags friends { id name color } } }"#);
+        assert_eq!(
+            r["data"],
+            json!({"pet": {"name": "Rex", "color": "RED", "tags": ["a"],
+                           "friends": [{"id": "p2", "name": null, "color": "GREEN"}]}})
+        );
+        let r = run(r#"{ pet(id: "nope") { name } }"#);
+        assert_eq!(r["data"], json!({"pet": null}));
+    }
+
+    #[test]
+    fn arguments_enums_and_defaults() {
+        let r = run(r#"mutation { paint(input: {color: GREEN}) { name } }"#);
+        assert_eq!(r["data"]["paint"]["name"], "GREEN3", "{r}");
+    }
+
+    #[test]
+    fn validation_uses_the_sdl() {
+        let r = run(r#"{ pet(id: "p1") { nope } }"#);
+        assert!(r["errors"][0]["message"].as_str().unwrap().contains("nope"), "{r}");
+        let r = run(r#"mutation { paint(input: {color: BLUE}) { name } }"#);
+        assert!(r["errors"].is_array(), "{r}");
+    }
+}
