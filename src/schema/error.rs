@@ -150,10 +150,12 @@ impl std::fmt::Display for QueryError {
     }
 }
 
-impl From<QueryError> for async_graphql::Error {
-    fn from(e: QueryError) -> Self {
-        let mut err = async_graphql::Error::new(e.public_message());
-        let ext = e.extensions();
+impl QueryError {
+    /// As an async-graphql error with Twenty's extensions. (async-graphql's blanket
+    /// `From<Display>` would drop the extensions, hence a method.)
+    pub fn to_graphql(&self) -> async_graphql::Error {
+        let mut err = async_graphql::Error::new(self.public_message());
+        let ext = self.extensions();
         if let Value::Object(map) = ext {
             let mut values = async_graphql::ErrorExtensionValues::default();
             for (k, v) in map {
