@@ -10,11 +10,15 @@
 //! [`panic_boundary`], so a bug answers one request with a 500 and the instance keeps
 //! serving (the build compiles with `panic=unwind` for this).
 
+#![recursion_limit = "256"]
+
 pub mod actors;
+pub mod encode;
 pub mod error;
 pub mod gateway;
 pub mod identity;
 pub mod jobs;
+pub mod metadata;
 pub mod observability;
 pub mod ratelimit;
 pub mod schema;

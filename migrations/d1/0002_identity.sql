@@ -68,3 +68,9 @@ CREATE TABLE signing_key (
   first_used_at  TEXT NOT NULL,
   max_expires_at INTEGER NOT NULL
 );
+
+-- Login tokens are single-use: a token's jti is recorded when it is exchanged.
+CREATE TABLE used_login_token (
+  jti        TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+);

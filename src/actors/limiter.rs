@@ -82,6 +82,39 @@ impl LimiterActor {
     }
 }
 
+/// The namespace binding of limiter actors.
+pub const LIMITER_BINDING: &str = "LIMITER";
+
+/// Counts one hit against `key` (one `LimiterActor` per key) and returns the decision.
+pub async fn hit(
+    env: &worker::Env,
+    key: &str,
+    limit: u32,
+    window_ms: u64,
+) -> Result<ratelimit::Decision, String> {
+    let ns = env
+        .durable_object(LIMITER_BINDING)
+        .map_err(|e| format!("limiter: {e}"))?;
+    let stub = ns
+        .id_from_name(key)
+        .and_then(|id| id.get_stub())
+        .map_err(|e| format!("limiter {key}: {e}"))?;
+    let body = serde_json::json!({ "limit": limit, "windowMs": window_ms }).to_string();
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Post)
+        .with_body(Some(wasm_bindgen::JsValue::from_str(&body)));
+    let req =
+        Request::new_with_init("https://limiter.internal/hit", &init).map_err(|e| e.to_string())?;
+    let mut resp = stub
+        .fetch_with_request(req)
+        .await
+        .map_err(|e| format!("limiter {key}: {e}"))?;
+    if resp.status_code() != 200 {
+        return Err(format!("limiter {key} answered {}", resp.status_code()));
+    }
+    resp.json().await.map_err(|e| format!("limiter {key}: {e}"))
+}
+
 /// Reads a stored window (shared with the workspace actor's per-workspace limit).
 pub fn load_window(sql: &worker::SqlStorage, key: &str) -> Result<Option<Window>, ApiError> {
     #[derive(Deserialize)]

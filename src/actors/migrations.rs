@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "rate_limit",
         sql: include_str!("../../migrations/actor/0002_rate_limit.sql"),
     },
+    Migration {
+        id: 3,
+        name: "metadata",
+        sql: include_str!("../../migrations/actor/0003_metadata.sql"),
+    },
 ];
 
 /// The schema version a fully migrated actor reports.
@@ -239,7 +244,10 @@ mod tests {
                 .iter()
                 .map(|m| format!("{:04}_{}.sql", m.id, m.name))
                 .collect();
-            assert_eq!(files, expected, "{dir}: every file registered, every entry a file");
+            assert_eq!(
+                files, expected,
+                "{dir}: every file registered, every entry a file"
+            );
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod limiter;
 pub mod migrations;
 pub mod protocol;
 pub mod sql;
+pub mod store;
 pub mod workspace;
 
 pub use limiter::LimiterActor;

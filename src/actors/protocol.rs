@@ -15,6 +15,15 @@ pub const HEADER_WORKSPACE_ID: &str = "x-twenty-workspace-id";
 /// Actor paths.
 pub const PATH_INSPECT: &str = "/inspect";
 pub const PATH_DEBUG_PANIC: &str = "/debug/panic";
+/// Seeds a new workspace: standard objects and the creator's workspace member.
+pub const PATH_BOOTSTRAP: &str = "/bootstrap";
+/// Twenty's `/metadata` GraphQL for a workspace principal.
+pub const PATH_METADATA: &str = "/metadata";
+/// The workspace's `/graphql`.
+pub const PATH_GRAPHQL: &str = "/graphql";
 
 /// Headers a client may not set, because actors trust them.
-pub const TRUSTED_HEADERS: &[&str] = &[HEADER_WORKSPACE_ID];
+pub const TRUSTED_HEADERS: &[&str] = &[
+    HEADER_WORKSPACE_ID,
+    crate::identity::principal::HEADER_PRINCIPAL,
+];

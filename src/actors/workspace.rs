@@ -1,28 +1,56 @@
 //! `WorkspaceActor`: the one owner of a workspace's data.
 //!
+//! Every request of a workspace principal passes [`WorkspaceActor::admit`]: the principal
+//! must still be a member (or a live API key) and the workspace's per-minute budget must not
+//! be spent. Then it runs against this actor's SQLite.
+//!
 //! **Architecture Invariant:** in-memory state is a cache of SQLite. A panic or an eviction
 //! loses memory, never data; everything is rebuilt from storage on the next request.
 
 use serde::Deserialize;
-use serde_json::json;
-use std::cell::Cell;
+use serde_json::{json, Value};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use worker::{durable_object, DurableObject, Env, Request, Response, State};
+use std::rc::Rc;
+use worker::{durable_object, DurableObject, Env, Headers, Request, Response, State};
 
+use super::limiter::{load_window, store_window};
 use super::migrations::{self, MIGRATIONS};
-use super::protocol::{HEADER_REQUEST_ID, HEADER_WORKSPACE_ID, PATH_DEBUG_PANIC, PATH_INSPECT};
+use super::protocol::{
+    HEADER_REQUEST_ID, HEADER_WORKSPACE_ID, PATH_BOOTSTRAP, PATH_DEBUG_PANIC, PATH_GRAPHQL,
+    PATH_INSPECT, PATH_METADATA,
+};
 use super::sql::{self, DoMigrationStore};
+use super::store;
+use crate::encode;
 use crate::error::ApiError;
+use crate::identity::directory::Directory;
+use crate::identity::principal::{Principal, HEADER_PRINCIPAL};
+use crate::metadata::{self, MetaCtx, WorkspaceAccess};
 use crate::panic_boundary;
+use crate::ratelimit::{self, Decision};
+use crate::schema::error::{ErrorKind, QueryError};
+use crate::schema::metadata::WorkspaceModel;
+use crate::schema::write::{self, PositionRequest, WriteCtx};
+
+/// How long the actor trusts its cached view of an API key (revocations through this
+/// actor apply at once; this bounds staleness for keys changed elsewhere).
+const API_KEY_CACHE_MS: f64 = 60_000.0;
+
+type ApiKeyCache = Rc<RefCell<HashMap<String, (bool, f64)>>>;
 
 #[durable_object]
 pub struct WorkspaceActor {
     state: State,
-    #[allow(dead_code)]
     env: Env,
     /// Set once this instance has checked its migrations (a cache: the ledger is the truth).
     /// Unwind-safe by construction: a panic before `set(true)` just re-checks next time.
     migrated: AssertUnwindSafe<Cell<bool>>,
+    /// The model, loaded from `_object_metadata` on first use.
+    model: AssertUnwindSafe<RefCell<Option<Rc<WorkspaceModel>>>>,
+    /// API key id -> (usable, checked at).
+    api_keys: AssertUnwindSafe<ApiKeyCache>,
 }
 
 impl DurableObject for WorkspaceActor {
@@ -31,6 +59,8 @@ impl DurableObject for WorkspaceActor {
             state,
             env,
             migrated: AssertUnwindSafe(Cell::new(false)),
+            model: AssertUnwindSafe(RefCell::new(None)),
+            api_keys: AssertUnwindSafe(Rc::new(RefCell::new(HashMap::new()))),
         }
     }
 
@@ -41,7 +71,7 @@ impl DurableObject for WorkspaceActor {
             .ok()
             .flatten()
             .unwrap_or_default();
-        let outcome = panic_boundary(self.handle(req)).await;
+        let outcome = panic_boundary(self.handle(req, &request_id)).await;
         Ok(match outcome {
             Ok(Ok(resp)) => resp,
             Ok(Err(e)) => {
@@ -51,6 +81,8 @@ impl DurableObject for WorkspaceActor {
                 e.into_response(&request_id)
             }
             Err(panic) => {
+                // Cached state may be mid-update: drop it, storage is the truth.
+                self.model.replace(None);
                 tracing::error!(requestId = %request_id, error = %panic, "actor panicked");
                 ApiError::Internal(panic).into_response(&request_id)
             }
@@ -59,16 +91,158 @@ impl DurableObject for WorkspaceActor {
 }
 
 impl WorkspaceActor {
-    async fn handle(&self, req: Request) -> Result<Response, ApiError> {
+    async fn handle(&self, mut req: Request, request_id: &str) -> Result<Response, ApiError> {
         self.ensure_migrated()?;
-        if let Some(workspace_id) = req.headers().get(HEADER_WORKSPACE_ID)? {
+        let workspace_id = req.headers().get(HEADER_WORKSPACE_ID)?.unwrap_or_default();
+        if !workspace_id.is_empty() {
             self.remember_workspace_id(&workspace_id)?;
         }
-        match req.path().as_str() {
+        let path = req.path();
+        match path.as_str() {
             PATH_INSPECT => self.inspect(),
             PATH_DEBUG_PANIC => panic!("deliberate panic requested through the admin API"),
+            PATH_BOOTSTRAP => {
+                let body: Value = req
+                    .json()
+                    .await
+                    .map_err(|e| ApiError::validation(format!("bootstrap body: {e}")))?;
+                self.bootstrap(&workspace_id, &body)?;
+                Ok(Response::from_json(&json!({ "ok": true }))?)
+            }
+            PATH_METADATA | PATH_GRAPHQL => {
+                let principal: Principal = req
+                    .headers()
+                    .get(HEADER_PRINCIPAL)?
+                    .and_then(|h| serde_json::from_str(&h).ok())
+                    .ok_or_else(|| ApiError::Internal("actor request without principal".into()))?;
+                let decision = match self.admit(&principal, &workspace_id).await {
+                    Ok(d) => d,
+                    Err((e, d)) => {
+                        let resp = encode::graphql_error(&e);
+                        return Ok(with_rate_limit(resp, d.as_ref()));
+                    }
+                };
+                let body = req.bytes().await?;
+                let resp = if path == PATH_METADATA {
+                    self.metadata(principal, &workspace_id, request_id, &body)
+                        .await
+                } else {
+                    encode::graphql_error(&QueryError::new(
+                        ErrorKind::NotSupported,
+                        "The workspace /graphql endpoint is not available yet",
+                    ))
+                };
+                Ok(with_rate_limit(resp, Some(&decision)))
+            }
             other => Err(ApiError::NotFound(format!("no actor route {other}"))),
         }
+    }
+
+    /// Checks the principal still belongs here and counts the request against the
+    /// workspace's per-minute budget.
+    async fn admit(
+        &self,
+        principal: &Principal,
+        workspace_id: &str,
+    ) -> Result<Decision, (QueryError, Option<Decision>)> {
+        if principal.workspace_id() != Some(workspace_id) {
+            return Err((
+                QueryError::new(
+                    ErrorKind::Forbidden,
+                    "Token is not valid for this workspace",
+                )
+                .with_sub_code("FORBIDDEN_EXCEPTION"),
+                None,
+            ));
+        }
+        match principal {
+            Principal::User {
+                workspace_member_id,
+                ..
+            } => {
+                let member = workspace_member_id
+                    .as_deref()
+                    .map(|id| self.member_record(id))
+                    .transpose()
+                    .map_err(|e| (e, None))?
+                    .flatten();
+                if member.is_none() {
+                    return Err((
+                        QueryError::new(
+                            ErrorKind::Forbidden,
+                            "User is not a member of the workspace",
+                        )
+                        .with_sub_code("FORBIDDEN_EXCEPTION"),
+                        None,
+                    ));
+                }
+            }
+            Principal::ApiKey { api_key_id, .. } => {
+                if !self
+                    .api_key_usable(workspace_id, api_key_id)
+                    .await
+                    .map_err(|e| (e, None))?
+                {
+                    return Err((
+                        QueryError::new(ErrorKind::Forbidden, "This API Key is revoked")
+                            .with_sub_code("FORBIDDEN_EXCEPTION"),
+                        None,
+                    ));
+                }
+            }
+            Principal::Anonymous => {
+                return Err((metadata::missing_token(), None));
+            }
+        }
+        let decision = self.count_request().map_err(|e| (e, None))?;
+        if !decision.allowed {
+            return Err((
+                QueryError::new(
+                    ErrorKind::TooManyRequests,
+                    format!(
+                        "Workspace rate limit of {} requests per minute reached, retry in {} s",
+                        decision.limit, decision.retry_after
+                    ),
+                )
+                .with_sub_code("TOO_MANY_REQUESTS"),
+                Some(decision),
+            ));
+        }
+        Ok(decision)
+    }
+
+    fn count_request(&self) -> Result<Decision, QueryError> {
+        let s = self.state.storage().sql();
+        let window =
+            load_window(&s, "workspace").map_err(|e| QueryError::internal(e.log_message()))?;
+        let (next, decision) = ratelimit::hit(
+            window,
+            worker::Date::now().as_millis(),
+            ratelimit::WORKSPACE_PER_MINUTE,
+            ratelimit::MINUTE_MS,
+        );
+        store_window(&s, "workspace", next).map_err(|e| QueryError::internal(e.log_message()))?;
+        Ok(decision)
+    }
+
+    async fn api_key_usable(&self, workspace_id: &str, id: &str) -> Result<bool, QueryError> {
+        let now = worker::Date::now().as_millis() as f64;
+        if let Some((usable, at)) = self.api_keys.borrow().get(id).copied() {
+            if now - at < API_KEY_CACHE_MS {
+                return Ok(usable);
+            }
+        }
+        let key = Directory::new(&self.env)
+            .map_err(metadata::storage_err)?
+            .api_key(workspace_id, id)
+            .await
+            .map_err(metadata::storage_err)?;
+        let now_iso = metadata::now_iso();
+        let usable = key.is_some_and(|k| k.revoked_at.is_none() && k.expires_at > now_iso);
+        self.api_keys
+            .borrow_mut()
+            .insert(id.to_string(), (usable, now));
+        Ok(usable)
     }
 
     /// Applies pending migrations, once per instance.
@@ -97,7 +271,152 @@ impl WorkspaceActor {
         Ok(())
     }
 
-    /// The admin view of this actor: schema version, tables, sizes, sockets, outbox.
+    fn meta(&self, key: &str) -> Result<Option<String>, ApiError> {
+        #[derive(Deserialize)]
+        struct Row {
+            value: String,
+        }
+        let rows: Vec<Row> = sql::rows(
+            &self.state.storage().sql(),
+            "SELECT value FROM _actor_meta WHERE key = ?",
+            vec![key.into()],
+        )?;
+        Ok(rows.into_iter().next().map(|r| r.value))
+    }
+
+    /// The workspace's model (cached; storage is the truth).
+    pub fn model(&self) -> Result<Rc<WorkspaceModel>, ApiError> {
+        if let Some(m) = self.model.borrow().as_ref() {
+            return Ok(m.clone());
+        }
+        let m = Rc::new(store::load_model(&self.state.storage().sql())?);
+        *self.model.borrow_mut() = Some(m.clone());
+        Ok(m)
+    }
+
+    fn metadata_version(&self) -> i64 {
+        self.meta("metadataVersion")
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn member_record(&self, id: &str) -> Result<Option<Value>, QueryError> {
+        let model = self
+            .model()
+            .map_err(|e| QueryError::internal(e.log_message()))?;
+        let Some(object) = model.object("workspaceMember") else {
+            return Ok(None);
+        };
+        Ok(store::get(&self.state.storage().sql(), object, id)
+            .map_err(metadata::storage_err)?
+            .filter(|r| r.deleted_at.is_none())
+            .map(|r| r.output()))
+    }
+
+    /// Seeds a new workspace: the standard model, its tables, and the creator's member
+    /// record, in one transaction. Idempotent.
+    fn bootstrap(&self, workspace_id: &str, body: &Value) -> Result<(), ApiError> {
+        if workspace_id.is_empty() {
+            return Err(ApiError::validation("bootstrap needs the workspace id"));
+        }
+        let storage = self.state.storage();
+        let s = storage.sql();
+        let existing = store::load_model(&s)?;
+        let now = metadata::now_iso();
+        let model = if existing.objects.is_empty() {
+            let mut new_id = || uuid::Uuid::new_v4().to_string();
+            crate::schema::standard::standard_model(&now, &mut new_id)
+        } else {
+            existing
+        };
+        let member_id = body["workspaceMemberId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let input = json!({
+            "id": member_id,
+            "name": { "firstName": body["firstName"], "lastName": body["lastName"] },
+            "userEmail": body["userEmail"],
+            "userId": body["userId"],
+            "locale": body["locale"].as_str().unwrap_or("en"),
+        });
+        let ctx = WriteCtx {
+            now: now.clone(),
+            actor: json!({ "source": "SYSTEM", "workspaceMemberId": null, "name": "System", "context": {} }),
+        };
+        let model_for_tx = model.clone();
+        let s_tx = s.clone();
+        sql::transaction(&storage, move || -> Result<(), String> {
+            let model = model_for_tx;
+            let s = s_tx;
+            let fresh = store::load_model(&s)
+                .map_err(|e| e.to_string())?
+                .objects
+                .is_empty();
+            if fresh {
+                for o in &model.objects {
+                    store::save_object(&s, o).map_err(|e| e.to_string())?;
+                }
+                sql::exec(
+                    &s,
+                    "INSERT INTO _actor_meta (key, value) VALUES ('metadataVersion', '1') \
+                     ON CONFLICT (key) DO NOTHING",
+                    vec![],
+                )
+                .map_err(|e| e.to_string())?;
+            }
+            store::ensure_tables(&s, &model).map_err(|e| e.to_string())?;
+            let object = model
+                .object("workspaceMember")
+                .ok_or("standard model without workspaceMember")?;
+            if store::get(&s, object, &member_id)
+                .map_err(|e| e.to_string())?
+                .is_none()
+            {
+                let mut prepared =
+                    write::prepare_create(object, &input, &ctx).map_err(|e| e.message)?;
+                if let Some(req) = prepared.position {
+                    let p = store::edge_position(&s, object, req == PositionRequest::First)
+                        .map_err(|e| e.to_string())?;
+                    prepared.data.insert("position".into(), json!(p));
+                }
+                store::insert(&s, object, &prepared.id, &prepared.data)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .map_err(|e| ApiError::Internal(format!("bootstrap: {e}")))?;
+        self.model.replace(None);
+        Ok(())
+    }
+
+    async fn metadata(
+        &self,
+        principal: Principal,
+        workspace_id: &str,
+        request_id: &str,
+        body: &[u8],
+    ) -> Response {
+        let access: Rc<dyn WorkspaceAccess> = Rc::new(ActorAccess {
+            workspace_id: workspace_id.to_string(),
+            storage: self.state.storage(),
+            model: self.model().ok(),
+            metadata_version: self.metadata_version(),
+            api_keys: (*self.api_keys).clone(),
+        });
+        let mc = MetaCtx {
+            env: self.env.clone(),
+            principal,
+            request_id: request_id.to_string(),
+            workspace: Some(access),
+        };
+        encode::json(200, &metadata::execute(mc, body).await)
+    }
+
+    /// The admin view of this actor: schema version, tables, sizes, sockets, outbox,
+    /// rate-limit state.
     fn inspect(&self) -> Result<Response, ApiError> {
         #[derive(Deserialize)]
         struct Table {
@@ -113,11 +432,6 @@ impl WorkspaceActor {
         struct Count {
             n: i64,
         }
-        #[derive(Deserialize)]
-        struct Meta {
-            key: String,
-            value: String,
-        }
         let sql = self.state.storage().sql();
         let count = |query: &str| -> Result<i64, ApiError> {
             let rows: Vec<Count> = sql::rows(&sql, query, vec![])?;
@@ -129,6 +443,7 @@ impl WorkspaceActor {
              AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name",
             vec![],
         )?;
+        let model = self.model()?;
         let mut table_stats = Vec::with_capacity(tables.len());
         for t in &tables {
             // Names come from sqlite_master, quoted as identifiers.
@@ -136,28 +451,111 @@ impl WorkspaceActor {
                 "SELECT count(*) AS n FROM \"{}\"",
                 t.name.replace('"', "\"\"")
             ))?;
-            table_stats.push(json!({ "name": t.name, "rows": rows }));
+            let object = model
+                .objects
+                .iter()
+                .find(|o| o.table() == t.name)
+                .map(|o| o.name_singular.clone());
+            table_stats.push(json!({ "name": t.name, "rows": rows, "object": object }));
         }
         let applied: Vec<Applied> = sql::rows(
             &sql,
             "SELECT id, name, applied_at FROM _migrations ORDER BY id",
             vec![],
         )?;
-        let meta: Vec<Meta> = sql::rows(&sql, "SELECT key, value FROM _actor_meta", vec![])?;
-        let workspace_id = meta
-            .iter()
-            .find(|m| m.key == "workspaceId")
-            .map(|m| m.value.clone());
+        let window = load_window(&sql, "workspace")?;
         let body = json!({
-            "workspaceId": workspace_id,
+            "workspaceId": self.meta("workspaceId")?,
             "schemaVersion": applied.last().map(|a| a.id).unwrap_or(0),
             "latestSchemaVersion": migrations::latest_version(),
             "migrations": applied,
+            "metadataVersion": self.metadata_version(),
+            "objects": model.objects.len(),
             "tables": table_stats,
             "storageBytes": sql.database_size(),
             "webSockets": self.state.get_websockets().len(),
             "outboxDepth": count("SELECT count(*) AS n FROM _outbox")?,
+            "rateLimit": {
+                "limitPerMinute": ratelimit::WORKSPACE_PER_MINUTE,
+                "windowStartMs": window.map(|w| w.start_ms),
+                "count": window.map(|w| w.count).unwrap_or(0),
+            },
         });
         Ok(Response::from_json(&body)?)
+    }
+}
+
+fn with_rate_limit(resp: Response, d: Option<&Decision>) -> Response {
+    let Some(d) = d else { return resp };
+    let headers = Headers::new();
+    for (k, v) in resp.headers().entries() {
+        let _ = headers.append(&k, &v);
+    }
+    crate::gateway::set_rate_limit_headers(&headers, d);
+    resp.with_headers(headers)
+}
+
+/// The actor as seen by `/metadata` resolvers.
+struct ActorAccess {
+    workspace_id: String,
+    storage: worker::Storage,
+    model: Option<Rc<WorkspaceModel>>,
+    metadata_version: i64,
+    api_keys: ApiKeyCache,
+}
+
+impl ActorAccess {
+    fn members_object(&self) -> Option<&crate::schema::metadata::ObjectMetadata> {
+        self.model.as_ref()?.object("workspaceMember")
+    }
+}
+
+impl WorkspaceAccess for ActorAccess {
+    fn workspace_id(&self) -> &str {
+        &self.workspace_id
+    }
+
+    fn member(&self, id: &str) -> Result<Option<Value>, QueryError> {
+        let Some(o) = self.members_object() else {
+            return Ok(None);
+        };
+        Ok(store::get(&self.storage.sql(), o, id)
+            .map_err(metadata::storage_err)?
+            .filter(|r| r.deleted_at.is_none())
+            .map(|r| r.output()))
+    }
+
+    fn members(&self) -> Result<Vec<Value>, QueryError> {
+        let Some(o) = self.members_object() else {
+            return Ok(vec![]);
+        };
+        Ok(store::live(&self.storage.sql(), o)
+            .map_err(metadata::storage_err)?
+            .iter()
+            .map(|r| r.output())
+            .collect())
+    }
+
+    fn remove_member(&self, id: &str) -> Result<bool, QueryError> {
+        let Some(o) = self.members_object() else {
+            return Ok(false);
+        };
+        let s = self.storage.sql();
+        let exists = store::get(&s, o, id)
+            .map_err(metadata::storage_err)?
+            .is_some();
+        if exists {
+            store::set_deleted_at(&s, o, id, Some(&metadata::now_iso()))
+                .map_err(metadata::storage_err)?;
+        }
+        Ok(exists)
+    }
+
+    fn metadata_version(&self) -> i64 {
+        self.metadata_version
+    }
+
+    fn forget_api_key(&self, id: &str) {
+        self.api_keys.borrow_mut().remove(id);
     }
 }

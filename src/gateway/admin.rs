@@ -44,6 +44,8 @@ pub async fn inspect_workspace(
             path: PATH_INSPECT,
             body: None,
             request_id,
+            principal: None,
+            headers: vec![],
         },
     )
     .await
@@ -80,6 +82,8 @@ pub async fn debug_panic(req: &Request, env: &Env, request_id: &str) -> Result<R
                     path: PATH_DEBUG_PANIC,
                     body: None,
                     request_id,
+                    principal: None,
+                    headers: vec![],
                 },
             )
             .await

@@ -4,6 +4,7 @@ use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
 use crate::actors::protocol::{ACTOR_ORIGIN, HEADER_REQUEST_ID, HEADER_WORKSPACE_ID};
 use crate::error::ApiError;
+use crate::identity::principal::{Principal, HEADER_PRINCIPAL};
 
 /// The Durable Object namespace binding of workspace actors.
 pub const WORKSPACE_BINDING: &str = "WORKSPACE";
@@ -14,6 +15,10 @@ pub struct ActorRequest<'a> {
     pub path: &'a str,
     pub body: Option<Vec<u8>>,
     pub request_id: &'a str,
+    /// The authenticated caller, passed as the trusted principal header.
+    pub principal: Option<&'a Principal>,
+    /// Client headers the actor needs (e.g. `x-schema-version`), already filtered.
+    pub headers: Vec<(String, String)>,
 }
 
 /// Sends `request` to the actor of `workspace_id` (its name in the namespace).
@@ -29,7 +34,13 @@ pub async fn to_workspace(
     let headers = Headers::new();
     headers.set(HEADER_REQUEST_ID, request.request_id)?;
     headers.set(HEADER_WORKSPACE_ID, workspace_id)?;
-    if request.body.is_some() {
+    if let Some(p) = request.principal {
+        headers.set(HEADER_PRINCIPAL, &serde_json::to_string(p)?)?;
+    }
+    for (k, v) in &request.headers {
+        headers.set(k, v)?;
+    }
+    if request.body.is_some() && !request.headers.iter().any(|(k, _)| k == "content-type") {
         headers.set("content-type", "application/json")?;
     }
     let mut init = RequestInit::new();

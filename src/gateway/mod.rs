@@ -7,14 +7,23 @@
 //! directory of users and workspaces), KV and R2; workspace data only through the actor.
 
 pub mod admin;
+pub mod auth;
+pub mod cors;
 pub mod forward;
+pub mod graphql;
 pub mod health;
 
 use worker::{Context, Date, Env, Headers, Method, Request, Response};
 
+use crate::actors::limiter;
+use crate::encode::{self, Protocol};
 use crate::error::ApiError;
+use crate::identity::principal::Principal;
+use crate::metadata::auth::token_error;
 use crate::observability;
 use crate::panic_boundary;
+use crate::ratelimit::{self, Decision};
+use crate::schema::error::{ErrorKind, QueryError};
 
 /// What the request log line says about a request besides method, path and status.
 #[derive(Debug, Default)]
@@ -22,6 +31,8 @@ pub struct RequestContext {
     pub request_id: String,
     pub workspace_id: Option<String>,
     pub user_id: Option<String>,
+    /// The anonymous (per-IP) limit decision, for the X-RateLimit-* headers.
+    pub rate_limit: Option<Decision>,
 }
 
 pub async fn serve(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -34,6 +45,13 @@ pub async fn serve(req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     };
     let method = req.method();
     let path = req.path();
+    let origin = cors::allowed_origin(&req, &env);
+
+    if method == Method::Options {
+        let resp = with_header(cors::preflight(&req, &env), "x-request-id", &rc.request_id);
+        log_request(&rc, &method, &path, resp.status_code(), started, None);
+        return Ok(resp);
+    }
 
     let outcome = panic_boundary(route(req, &env, &mut rc)).await;
     let (resp, error) = match outcome {
@@ -47,19 +65,103 @@ pub async fn serve(req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
             Some(format!("panic: {panic}")),
         ),
     };
-    let resp = with_header(resp, "x-request-id", &rc.request_id);
+    let resp = finish(resp, &rc, origin.as_deref());
     log_request(&rc, &method, &path, resp.status_code(), started, error);
     Ok(resp)
 }
 
+/// Adds the headers every response carries: request id, CORS, rate-limit state.
+fn finish(resp: Response, rc: &RequestContext, origin: Option<&str>) -> Response {
+    let headers = Headers::new();
+    for (k, v) in resp.headers().entries() {
+        let _ = headers.append(&k, &v);
+    }
+    let _ = headers.set("x-request-id", &rc.request_id);
+    cors::decorate(&headers, origin);
+    if let Some(d) = &rc.rate_limit {
+        set_rate_limit_headers(&headers, d);
+    }
+    resp.with_headers(headers)
+}
+
+pub fn set_rate_limit_headers(headers: &Headers, d: &Decision) {
+    let _ = headers.set("x-ratelimit-limit", &d.limit.to_string());
+    let _ = headers.set("x-ratelimit-remaining", &d.remaining.to_string());
+    let _ = headers.set("x-ratelimit-reset", &d.reset_at.to_string());
+    if !d.allowed {
+        let _ = headers.set("retry-after", &d.retry_after.to_string());
+    }
+}
+
 async fn route(req: Request, env: &Env, rc: &mut RequestContext) -> Result<Response, ApiError> {
     let path = req.path();
+    let protocol = Protocol::of(&path);
+    let auth = auth::authenticate(&req, env).await;
+
+    // Anonymous traffic (and traffic with a token that does not verify) is limited per IP.
+    if !matches!(auth, Ok(ref p) if !p.is_anonymous()) {
+        let ip = auth::client_ip(&req);
+        match limiter::hit(
+            env,
+            &format!("ip:{ip}"),
+            ratelimit::ANONYMOUS_PER_MINUTE,
+            ratelimit::MINUTE_MS,
+        )
+        .await
+        {
+            Ok(decision) => {
+                rc.rate_limit = Some(decision);
+                if !decision.allowed {
+                    let e = QueryError::new(
+                        ErrorKind::TooManyRequests,
+                        format!("Too many requests, retry in {} s", decision.retry_after),
+                    )
+                    .with_sub_code("TOO_MANY_REQUESTS");
+                    return Ok(match protocol {
+                        Protocol::Plain => ApiError::RateLimited {
+                            retry_after_secs: decision.retry_after,
+                        }
+                        .into_response(&rc.request_id),
+                        other => encode::error_for(other, &e, &rc.request_id),
+                    });
+                }
+            }
+            // The limiter is a guard, not a dependency: if it fails, serve and log.
+            Err(e) => {
+                tracing::warn!(requestId = %rc.request_id, error = %e, "anonymous rate limiter unavailable")
+            }
+        }
+    }
+
+    let principal = match auth {
+        Ok(p) => p,
+        Err(e) => {
+            let qe = token_error(&e);
+            return Ok(match protocol {
+                Protocol::Plain => {
+                    ApiError::Unauthorized(qe.public_message()).into_response(&rc.request_id)
+                }
+                other => encode::error_for(other, &qe, &rc.request_id),
+            });
+        }
+    };
+    rc.user_id = principal.user_id().map(str::to_string);
+    rc.workspace_id = principal.workspace_id().map(str::to_string);
+
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (req.method(), segments.as_slice()) {
         (Method::Get, ["health"]) => {
             let health = health::check(env).await;
             Ok(Response::from_json(&health.body)?.with_status(health.http_status()))
         }
+        (Method::Get, [".well-known", "jwks.json"]) => {
+            let jwks = crate::identity::keyring::jwks(env)
+                .await
+                .map_err(ApiError::Internal)?;
+            Ok(encode::json(200, &jwks))
+        }
+        (Method::Post, ["metadata"]) => graphql::metadata(req, env, rc, principal).await,
+        (Method::Post, ["graphql"]) => graphql::workspace(req, env, rc, principal).await,
         (Method::Get, ["admin", "actors", "workspaces", workspace_id]) => {
             rc.workspace_id = Some(workspace_id.to_string());
             admin::inspect_workspace(&req, env, workspace_id, &rc.request_id).await
@@ -73,6 +175,11 @@ async fn route(req: Request, env: &Env, rc: &mut RequestContext) -> Result<Respo
             path
         ))),
     }
+}
+
+/// Whether a principal may use workspace data.
+pub fn has_workspace(p: &Principal) -> bool {
+    p.workspace_id().is_some()
 }
 
 fn log_request(

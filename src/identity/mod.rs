@@ -1,5 +1,8 @@
 //! Who is calling: passwords, tokens and signing keys (pure, natively tested), and the D1
 //! directory of users, workspaces and memberships.
 
+pub mod directory;
+pub mod keyring;
 pub mod password;
+pub mod principal;
 pub mod tokens;

@@ -43,9 +43,11 @@ pub fn verify(password: &str, stored: &str) -> bool {
     let [scheme, iterations, salt, expected] = parts.as_slice() else {
         return false;
     };
-    let (Ok(iterations), Ok(salt), Ok(expected)) =
-        (iterations.parse::<u32>(), B64.decode(salt), B64.decode(expected))
-    else {
+    let (Ok(iterations), Ok(salt), Ok(expected)) = (
+        iterations.parse::<u32>(),
+        B64.decode(salt),
+        B64.decode(expected),
+    ) else {
         return false;
     };
     if *scheme != SCHEME || iterations == 0 || expected.len() != HASH_LEN {

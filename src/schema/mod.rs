@@ -3,8 +3,14 @@
 //!
 //! **Architecture Invariant:** pure Rust: nothing here names a `worker` type, so all of it
 //! is unit-tested natively with `cargo test`.
-pub mod sdl;
 pub mod composite;
-pub mod metadata;
+pub mod cursor;
 pub mod error;
+pub mod filter;
+pub mod gql;
+pub mod metadata;
+pub mod order;
+pub mod sdl;
 pub mod sql;
+pub mod standard;
+pub mod write;

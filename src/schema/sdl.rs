@@ -330,7 +330,10 @@ mod tests {
     #[test]
     fn validation_uses_the_sdl() {
         let r = run(r#"{ pet(id: "p1") { nope } }"#);
-        assert!(r["errors"][0]["message"].as_str().unwrap().contains("nope"), "{r}");
+        assert!(
+            r["errors"][0]["message"].as_str().unwrap().contains("nope"),
+            "{r}"
+        );
         let r = run(r#"mutation { paint(input: {color: BLUE}) { name } }"#);
         assert!(r["errors"].is_array(), "{r}");
     }

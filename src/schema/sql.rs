@@ -108,17 +108,33 @@ mod tests {
 
     #[test]
     fn balanced_trees() {
-        let terms = |n: usize| (0..n).map(|i| Sql::with("x = ?", vec![Param::Int(i as i64)])).collect();
+        let terms = |n: usize| {
+            (0..n)
+                .map(|i| Sql::with("x = ?", vec![Param::Int(i as i64)]))
+                .collect()
+        };
         assert_eq!(balanced(vec![], "AND", "1").text, "1");
         assert_eq!(balanced(terms(1), "AND", "1").text, "(x = ?)");
-        assert_eq!(balanced(terms(3), "OR", "0").text, "((x = ?) OR ((x = ?) OR (x = ?)))");
+        assert_eq!(
+            balanced(terms(3), "OR", "0").text,
+            "((x = ?) OR ((x = ?) OR (x = ?)))"
+        );
         let big = balanced(terms(1000), "OR", "0");
         assert_eq!(big.params.len(), 1000);
         // Depth grows with log2(n), far below SQLite's 100.
-        let depth = big.text.chars().scan(0i32, |d, c| {
-            *d += match c { '(' => 1, ')' => -1, _ => 0 };
-            Some(*d)
-        }).max().unwrap();
+        let depth = big
+            .text
+            .chars()
+            .scan(0i32, |d, c| {
+                *d += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                Some(*d)
+            })
+            .max()
+            .unwrap();
         assert!(depth < 30, "{depth}");
     }
 }

@@ -401,6 +401,8 @@ impl Call<'_> {
         let mut builder = ureq::http::Request::builder()
             .method(self.method.as_str())
             .uri(&url);
+        // Uncompressed answers: what a test asserts is the body, not the transfer coding.
+        builder = builder.header("accept-encoding", "identity");
         for (k, v) in &self.headers {
             builder = builder.header(k, v);
         }
@@ -468,4 +470,99 @@ impl Resp {
         );
         body
     }
+}
+
+/// GraphQL over HTTP, as Twenty's clients send it.
+impl TestServer {
+    /// POSTs `{query, variables}` to `path` (`/graphql` or `/metadata`) and returns the
+    /// HTTP response.
+    pub fn gql_call(&self, path: &str, token: Option<&str>, query: &str, variables: Value) -> Resp {
+        let mut call = self
+            .post(path)
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            call = call.bearer(t);
+        }
+        call.send()
+    }
+
+    /// Like [`gql_call`], returning the JSON body.
+    pub fn gql(&self, path: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let resp = self.gql_call(path, token, query, variables);
+        assert!(
+            resp.status == 200,
+            "{path} answered {}: {}",
+            resp.status,
+            resp.text
+        );
+        resp.json()
+    }
+
+    /// `/metadata`, asserting there are no errors; returns `data`.
+    pub fn meta_ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.gql("/metadata", token, query, variables);
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Signs up a new user with a new workspace and returns its session.
+    pub fn new_workspace(&self, email: &str) -> Session {
+        let password = "correct horse battery staple";
+        let data = self.meta_ok(
+            None,
+            "mutation SignUp($email: String!, $password: String!) { signUp(email: $email, password: $password) { tokens { accessOrWorkspaceAgnosticToken { token } refreshToken { token } } } }",
+            serde_json::json!({ "email": email, "password": password }),
+        );
+        let agnostic = data["signUp"]["tokens"]["accessOrWorkspaceAgnosticToken"]["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let data = self.meta_ok(
+            Some(&agnostic),
+            "mutation { signUpInNewWorkspace(input: {displayName: \"Acme\"}) { loginToken { token } workspace { id } } }",
+            serde_json::json!({}),
+        );
+        let workspace_id = data["signUpInNewWorkspace"]["workspace"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let login = data["signUpInNewWorkspace"]["loginToken"]["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let data = self.meta_ok(
+            None,
+            "mutation GetAuthTokensFromLoginToken($loginToken: String!, $origin: String!) { getAuthTokensFromLoginToken(loginToken: $loginToken, origin: $origin) { tokens { accessOrWorkspaceAgnosticToken { token expiresAt } refreshToken { token expiresAt } } } }",
+            serde_json::json!({ "loginToken": login, "origin": "http://localhost:3001" }),
+        );
+        let tokens = &data["getAuthTokensFromLoginToken"]["tokens"];
+        Session {
+            email: email.to_string(),
+            password: password.to_string(),
+            workspace_id,
+            access: tokens["accessOrWorkspaceAgnosticToken"]["token"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            refresh: tokens["refreshToken"]["token"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        }
+    }
+}
+
+/// A signed-in user with a workspace token pair.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub email: String,
+    pub password: String,
+    pub workspace_id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+/// A unique email for a test.
+pub fn email(tag: &str) -> String {
+    format!("{tag}-{}@example.com", uuid::Uuid::new_v4().simple())
 }

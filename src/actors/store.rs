@@ -1,0 +1,235 @@
+//! Record and model storage inside a workspace actor's SQLite.
+//!
+//! Each object has a table `rec_<objectId>` with `id`, `deleted_at` and `data` (JSON of
+//! every other field). Storing fields as JSON keeps Cloudflare's 100-columns-per-table
+//! limit out of the data model (an object may have 500 fields) and makes adding, renaming
+//! or removing a field a metadata change, not a table rewrite. Foreign keys and unique
+//! fields get expression indexes.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use worker::{SqlStorage, SqlStorageValue};
+
+use super::sql;
+use crate::schema::metadata::{FieldType, ObjectMetadata, WorkspaceModel};
+use crate::schema::sql::{ident, Param, Sql};
+use crate::schema::write;
+
+pub fn to_sql_value(p: &Param) -> SqlStorageValue {
+    match p {
+        Param::Null => SqlStorageValue::Null,
+        Param::Int(i) => SqlStorageValue::Integer(*i),
+        Param::Real(f) => SqlStorageValue::Float(*f),
+        Param::Text(s) => SqlStorageValue::String(s.clone()),
+    }
+}
+
+pub fn params(sql: &Sql) -> Vec<SqlStorageValue> {
+    sql.params.iter().map(to_sql_value).collect()
+}
+
+/// The model stored in `_object_metadata`.
+pub fn load_model(s: &SqlStorage) -> worker::Result<WorkspaceModel> {
+    #[derive(Deserialize)]
+    struct Row {
+        data: String,
+    }
+    let rows: Vec<Row> = sql::rows(
+        s,
+        "SELECT data FROM _object_metadata ORDER BY rowid",
+        vec![],
+    )?;
+    let mut objects = Vec::with_capacity(rows.len());
+    for r in rows {
+        objects.push(serde_json::from_str(&r.data).map_err(|e| {
+            worker::Error::RustError(format!("stored object metadata is corrupt: {e}"))
+        })?);
+    }
+    Ok(WorkspaceModel { objects })
+}
+
+/// Writes (inserts or replaces) one object's metadata row.
+pub fn save_object(s: &SqlStorage, o: &ObjectMetadata) -> worker::Result<()> {
+    let data = serde_json::to_string(o).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    sql::exec(
+        s,
+        "INSERT INTO _object_metadata (id, name_singular, name_plural, data) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET name_singular = excluded.name_singular, \
+         name_plural = excluded.name_plural, data = excluded.data",
+        vec![
+            o.id.as_str().into(),
+            o.name_singular.as_str().into(),
+            o.name_plural.as_str().into(),
+            data.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The JSON path expression of a stored key.
+pub fn json_path(keys: &[&str]) -> String {
+    let mut p = String::from("$");
+    for k in keys {
+        p.push_str(&format!(".\"{k}\""));
+    }
+    p
+}
+
+/// DDL that makes storage match an object: its table and indexes (idempotent).
+pub fn object_ddl(model: &WorkspaceModel, o: &ObjectMetadata) -> Vec<String> {
+    let table = ident(&o.table());
+    let short = o.id.replace('-', "");
+    let mut ddl = vec![format!(
+        "CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, deleted_at TEXT, \
+         data TEXT NOT NULL CHECK (json_valid(data)))"
+    )];
+    for f in o.active_fields() {
+        let fshort = f.id.replace('-', "");
+        if f.is_many_to_one() && model.target_of(f).is_some() {
+            ddl.push(format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {table} (json_extract(data, '{}'))",
+                ident(&format!("fk_{short}_{fshort}")),
+                json_path(&[&f.storage_key()])
+            ));
+        }
+        if f.is_unique {
+            let path = match f.field_type {
+                FieldType::Emails => json_path(&[&f.name, "primaryEmail"]),
+                FieldType::Links => json_path(&[&f.name, "primaryLinkUrl"]),
+                FieldType::Phones => json_path(&[&f.name, "primaryPhoneNumber"]),
+                _ => json_path(&[&f.storage_key()]),
+            };
+            // Deleted rows and empty values do not take a value away from others.
+            ddl.push(format!(
+                "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {table} (json_extract(data, '{path}')) \
+                 WHERE deleted_at IS NULL AND json_extract(data, '{path}') IS NOT NULL \
+                 AND json_extract(data, '{path}') != ''",
+                ident(&format!("uq_{short}_{fshort}"))
+            ));
+        }
+    }
+    ddl
+}
+
+pub fn ensure_tables(s: &SqlStorage, model: &WorkspaceModel) -> worker::Result<()> {
+    for o in model.active_objects() {
+        for stmt in object_ddl(model, o) {
+            sql::exec(s, &stmt, vec![])?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawRecord {
+    pub id: String,
+    pub deleted_at: Option<String>,
+    pub data: String,
+}
+
+impl RawRecord {
+    pub fn data(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.data).unwrap_or_default()
+    }
+
+    pub fn output(&self) -> Value {
+        write::output(&self.id, self.deleted_at.as_deref(), &self.data())
+    }
+}
+
+pub fn get(s: &SqlStorage, o: &ObjectMetadata, id: &str) -> worker::Result<Option<RawRecord>> {
+    let rows: Vec<RawRecord> = sql::rows(
+        s,
+        &format!(
+            "SELECT id, deleted_at, data FROM {} WHERE id = ?",
+            ident(&o.table())
+        ),
+        vec![id.into()],
+    )?;
+    Ok(rows.into_iter().next())
+}
+
+pub fn insert(
+    s: &SqlStorage,
+    o: &ObjectMetadata,
+    id: &str,
+    data: &Map<String, Value>,
+) -> worker::Result<()> {
+    let json = serde_json::to_string(data).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    sql::exec(
+        s,
+        &format!(
+            "INSERT INTO {} (id, deleted_at, data) VALUES (?, NULL, ?)",
+            ident(&o.table())
+        ),
+        vec![id.into(), json.into()],
+    )?;
+    Ok(())
+}
+
+pub fn update_data(
+    s: &SqlStorage,
+    o: &ObjectMetadata,
+    id: &str,
+    data: &Map<String, Value>,
+) -> worker::Result<()> {
+    let json = serde_json::to_string(data).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    sql::exec(
+        s,
+        &format!("UPDATE {} SET data = ? WHERE id = ?", ident(&o.table())),
+        vec![json.into(), id.into()],
+    )?;
+    Ok(())
+}
+
+pub fn set_deleted_at(
+    s: &SqlStorage,
+    o: &ObjectMetadata,
+    id: &str,
+    at: Option<&str>,
+) -> worker::Result<()> {
+    sql::exec(
+        s,
+        &format!(
+            "UPDATE {} SET deleted_at = ? WHERE id = ?",
+            ident(&o.table())
+        ),
+        vec![at.map(str::to_string).into(), id.into()],
+    )?;
+    Ok(())
+}
+
+/// Live (not soft-deleted) records of an object, in id order.
+pub fn live(s: &SqlStorage, o: &ObjectMetadata) -> worker::Result<Vec<RawRecord>> {
+    sql::rows(
+        s,
+        &format!(
+            "SELECT id, deleted_at, data FROM {} WHERE deleted_at IS NULL ORDER BY id",
+            ident(&o.table())
+        ),
+        vec![],
+    )
+}
+
+/// The position that puts a record first (`min - 1`) or last (`max + 1`).
+pub fn edge_position(s: &SqlStorage, o: &ObjectMetadata, first: bool) -> worker::Result<f64> {
+    #[derive(Deserialize)]
+    struct Row {
+        p: Option<f64>,
+    }
+    let agg = if first { "min" } else { "max" };
+    let rows: Vec<Row> = sql::rows(
+        s,
+        &format!(
+            "SELECT {agg}(json_extract(data, '$.\"position\"')) AS p FROM {}",
+            ident(&o.table())
+        ),
+        vec![],
+    )?;
+    let edge = rows.first().and_then(|r| r.p);
+    Ok(match (edge, first) {
+        (None, _) => 0.0,
+        (Some(p), true) => p - 1.0,
+        (Some(p), false) => p + 1.0,
+    })
+}

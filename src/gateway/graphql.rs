@@ -1,0 +1,127 @@
+//! The two GraphQL endpoints at the gateway: `/metadata` (here or in the workspace's
+//! actor) and `/graphql` (always in the workspace's actor).
+
+use worker::{Env, Method, Request, Response};
+
+use super::forward::{self, ActorRequest};
+use super::RequestContext;
+use crate::actors::protocol::{PATH_GRAPHQL, PATH_METADATA};
+use crate::encode;
+use crate::error::ApiError;
+use crate::identity::principal::Principal;
+use crate::metadata::{self, MetaCtx};
+use crate::schema::error::QueryError;
+
+/// Largest GraphQL request body accepted (a createPeople of 200 records fits easily).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Client headers an actor needs to see.
+const FORWARDED_HEADERS: &[&str] = &["x-schema-version", "x-locale", "x-app-version"];
+
+async fn body(req: &mut Request) -> Result<Vec<u8>, QueryError> {
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| QueryError::bad_input(format!("Unreadable request body: {e}")))?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(QueryError::bad_input(format!(
+            "Request body larger than {MAX_BODY_BYTES} bytes"
+        )));
+    }
+    Ok(bytes)
+}
+
+fn forwarded_headers(req: &Request) -> Vec<(String, String)> {
+    FORWARDED_HEADERS
+        .iter()
+        .filter_map(|h| {
+            req.headers()
+                .get(h)
+                .ok()
+                .flatten()
+                .map(|v| (h.to_string(), v))
+        })
+        .collect()
+}
+
+async fn to_actor(
+    req: &Request,
+    env: &Env,
+    rc: &RequestContext,
+    principal: &Principal,
+    workspace_id: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> Result<Response, ApiError> {
+    forward::to_workspace(
+        env,
+        workspace_id,
+        ActorRequest {
+            method: Method::Post,
+            path,
+            body: Some(body),
+            request_id: &rc.request_id,
+            principal: Some(principal),
+            headers: forwarded_headers(req),
+        },
+    )
+    .await
+}
+
+/// `POST /metadata`.
+pub async fn metadata(
+    mut req: Request,
+    env: &Env,
+    rc: &RequestContext,
+    principal: Principal,
+) -> Result<Response, ApiError> {
+    let body = match body(&mut req).await {
+        Ok(b) => b,
+        Err(e) => return Ok(encode::graphql_error(&e)),
+    };
+    if let Some(workspace_id) = principal.workspace_id().map(str::to_string) {
+        return to_actor(
+            &req,
+            env,
+            rc,
+            &principal,
+            &workspace_id,
+            PATH_METADATA,
+            body,
+        )
+        .await;
+    }
+    let mc = MetaCtx {
+        env: env.clone(),
+        principal,
+        request_id: rc.request_id.clone(),
+        workspace: None,
+    };
+    let value = metadata::execute(mc, &body).await;
+    Ok(encode::json(200, &value))
+}
+
+/// `POST /graphql`: needs a workspace.
+pub async fn workspace(
+    mut req: Request,
+    env: &Env,
+    rc: &RequestContext,
+    principal: Principal,
+) -> Result<Response, ApiError> {
+    let Some(workspace_id) = principal.workspace_id().map(str::to_string) else {
+        let e = match principal {
+            Principal::Anonymous => metadata::missing_token(),
+            _ => QueryError::new(
+                crate::schema::error::ErrorKind::Forbidden,
+                "A workspace token is required: exchange a login token for one first",
+            )
+            .with_sub_code("FORBIDDEN_EXCEPTION"),
+        };
+        return Ok(encode::graphql_error(&e));
+    };
+    let body = match body(&mut req).await {
+        Ok(b) => b,
+        Err(e) => return Ok(encode::graphql_error(&e)),
+    };
+    to_actor(&req, env, rc, &principal, &workspace_id, PATH_GRAPHQL, body).await
+}
