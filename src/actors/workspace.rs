@@ -51,6 +51,8 @@ pub struct WorkspaceActor {
     model: AssertUnwindSafe<RefCell<Option<Rc<WorkspaceModel>>>>,
     /// API key id -> (usable, checked at).
     api_keys: AssertUnwindSafe<ApiKeyCache>,
+    /// The executable /graphql schema and the metadata version it was built for.
+    schema: AssertUnwindSafe<RefCell<Option<(i64, async_graphql::dynamic::Schema)>>>,
 }
 
 impl DurableObject for WorkspaceActor {
@@ -61,6 +63,7 @@ impl DurableObject for WorkspaceActor {
             migrated: AssertUnwindSafe(Cell::new(false)),
             model: AssertUnwindSafe(RefCell::new(None)),
             api_keys: AssertUnwindSafe(Rc::new(RefCell::new(HashMap::new()))),
+            schema: AssertUnwindSafe(RefCell::new(None)),
         }
     }
 
@@ -83,6 +86,7 @@ impl DurableObject for WorkspaceActor {
             Err(panic) => {
                 // Cached state may be mid-update: drop it, storage is the truth.
                 self.model.replace(None);
+                self.schema.replace(None);
                 tracing::error!(requestId = %request_id, error = %panic, "actor panicked");
                 ApiError::Internal(panic).into_response(&request_id)
             }
@@ -115,7 +119,7 @@ impl WorkspaceActor {
                     .get(HEADER_PRINCIPAL)?
                     .and_then(|h| serde_json::from_str(&h).ok())
                     .ok_or_else(|| ApiError::Internal("actor request without principal".into()))?;
-                let decision = match self.admit(&principal, &workspace_id).await {
+                let (decision, member) = match self.admit(&principal, &workspace_id).await {
                     Ok(d) => d,
                     Err((e, d)) => {
                         let resp = encode::graphql_error(&e);
@@ -127,10 +131,8 @@ impl WorkspaceActor {
                     self.metadata(principal, &workspace_id, request_id, &body)
                         .await
                 } else {
-                    encode::graphql_error(&QueryError::new(
-                        ErrorKind::NotSupported,
-                        "The workspace /graphql endpoint is not available yet",
-                    ))
+                    self.graphql(&principal, member.as_ref(), request_id, &body)
+                        .await?
                 };
                 Ok(with_rate_limit(resp, Some(&decision)))
             }
@@ -144,7 +146,7 @@ impl WorkspaceActor {
         &self,
         principal: &Principal,
         workspace_id: &str,
-    ) -> Result<Decision, (QueryError, Option<Decision>)> {
+    ) -> Result<(Decision, Option<Value>), (QueryError, Option<Decision>)> {
         if principal.workspace_id() != Some(workspace_id) {
             return Err((
                 QueryError::new(
@@ -155,6 +157,7 @@ impl WorkspaceActor {
                 None,
             ));
         }
+        let mut member_record = None;
         match principal {
             Principal::User {
                 workspace_member_id,
@@ -176,6 +179,7 @@ impl WorkspaceActor {
                         None,
                     ));
                 }
+                member_record = member;
             }
             Principal::ApiKey { api_key_id, .. } => {
                 if !self
@@ -208,7 +212,59 @@ impl WorkspaceActor {
                 Some(decision),
             ));
         }
-        Ok(decision)
+        Ok((decision, member_record))
+    }
+
+    /// The /graphql schema for the current model (rebuilt when the metadata changes).
+    fn graphql_schema(&self) -> Result<async_graphql::dynamic::Schema, ApiError> {
+        let version = self.metadata_version();
+        if let Some((v, s)) = self.schema.borrow().as_ref() {
+            if *v == version {
+                return Ok(s.clone());
+            }
+        }
+        let model = self.model()?;
+        let schema = super::graphql::build_schema(&model).map_err(ApiError::Internal)?;
+        *self.schema.borrow_mut() = Some((version, schema.clone()));
+        Ok(schema)
+    }
+
+    async fn graphql(
+        &self,
+        principal: &Principal,
+        member: Option<&Value>,
+        request_id: &str,
+        body: &[u8],
+    ) -> Result<Response, ApiError> {
+        let schema = self.graphql_schema()?;
+        let name = member
+            .map(|m| {
+                format!(
+                    "{} {}",
+                    m["name"]["firstName"].as_str().unwrap_or(""),
+                    m["name"]["lastName"].as_str().unwrap_or("")
+                )
+                .trim()
+                .to_string()
+            })
+            .unwrap_or_default();
+        let actor = json!({
+            "source": principal.actor_source(),
+            "workspaceMemberId": member.and_then(|m| m.get("id")).cloned().unwrap_or(Value::Null),
+            "name": if name.is_empty() && matches!(principal, Principal::ApiKey { .. }) { "API".to_string() } else { name },
+            "context": {},
+        });
+        let ctx = super::graphql::GqlCtx {
+            storage: self.state.storage(),
+            model: self.model()?,
+            write: WriteCtx {
+                now: metadata::now_iso(),
+                actor,
+            },
+            changes: RefCell::new(vec![]),
+        };
+        let (value, _changes) = super::graphql::execute(&schema, ctx, body, request_id).await;
+        Ok(encode::json(200, &value))
     }
 
     fn count_request(&self) -> Result<Decision, QueryError> {

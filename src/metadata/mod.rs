@@ -19,6 +19,7 @@ use std::sync::{Arc, OnceLock};
 use worker::send::{SendFuture, SendWrapper};
 use worker::Env;
 
+use crate::encode;
 use crate::identity::principal::Principal;
 use crate::schema::error::{ErrorKind, QueryError};
 use crate::schema::sdl::{self, RootResolver};
@@ -97,30 +98,9 @@ pub async fn execute(mc: MetaCtx, body: &[u8]) -> serde_json::Value {
     let response =
         SendFuture::new(schema.execute_batch(request.data(SendWrapper::new(Rc::new(mc))))).await;
     let mut value = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
-    take_internal_details(&mut value, &request_id);
+    encode::take_internal_details(&mut value, &request_id);
+    encode::normalize_graphql_errors(&mut value);
     value
-}
-
-/// Internal errors reach the client with a generic message; their detail travels in a
-/// `detail` extension only this far: it is logged here and removed.
-pub fn take_internal_details(response: &mut serde_json::Value, request_id: &str) {
-    let responses: Vec<&mut serde_json::Value> = match response {
-        serde_json::Value::Array(items) => items.iter_mut().collect(),
-        other => vec![other],
-    };
-    for r in responses {
-        // `get_mut`, not indexing: IndexMut would insert `"errors": null`.
-        let Some(errors) = r.get_mut("errors").and_then(|e| e.as_array_mut()) else {
-            continue;
-        };
-        for e in errors {
-            if let Some(ext) = e.get_mut("extensions").and_then(|x| x.as_object_mut()) {
-                if let Some(detail) = ext.remove("detail") {
-                    tracing::error!(requestId = %request_id, error = %detail, "graphql internal error");
-                }
-            }
-        }
-    }
 }
 
 /// A response with one error and no data (errors raised before execution).
@@ -159,17 +139,9 @@ async fn dispatch(rc: &ResolverContext<'_>) -> async_graphql::Result<Value> {
         "getRoles" | "getApiKeyRoles" => user::roles(mc).await,
         _ => return Err(unsupported(field)),
     };
-    result.map(sdl::from_json).map_err(|e| {
-        let mut err = e.to_graphql();
-        if e.kind == ErrorKind::Internal {
-            // Kept out of the client's view by `public_message`; logged by
-            // `log_internal_errors` through this extension, which is then removed.
-            if let Some(ext) = err.extensions.as_mut() {
-                ext.set("detail", e.message.clone());
-            }
-        }
-        err
-    })
+    result
+        .map(sdl::from_json)
+        .map_err(|e| encode::graphql_field_error(&e))
 }
 
 /// A GraphQL argument as JSON (null when absent).

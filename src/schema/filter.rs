@@ -28,7 +28,12 @@ use serde_json::{Map, Value};
 use super::composite::{self, ACTOR_SOURCES};
 use super::error::{QueryError, QueryResult};
 use super::metadata::{capitalize, FieldMetadata, FieldType, ObjectMetadata, WorkspaceModel};
-use super::sql::{balanced, Param, Sql, MAX_BOUND_PARAMETERS};
+use super::sql::{balanced, Param, Sql};
+
+/// Most values one filter may compare against (besides `in` lists, which bind as one).
+/// Beyond SQLite's 100 bound parameters statements are packed ([`Sql::bindable`]); this
+/// bounds the work one request can ask for.
+pub const MAX_FILTER_VALUES: usize = 1000;
 
 /// Twenty's `STANDARD_ERROR_MESSAGE`, the user-friendly text of most query errors.
 pub const STANDARD_ERROR_MESSAGE: &str = "An error occurred.";
@@ -53,7 +58,7 @@ pub struct Compiled {
 /// Errors are BAD_USER_INPUT with Twenty's messages (unknown field, operator not valid
 /// for the type, not exactly one operator, bad values, empty `in`, relation misuse), or
 /// a TOO_COMPLEX_QUERY error when the expression would bind more than
-/// [`MAX_BOUND_PARAMETERS`] values.
+/// [`MAX_FILTER_VALUES`] values.
 pub fn compile(
     model: &WorkspaceModel,
     object: &ObjectMetadata,
@@ -66,9 +71,9 @@ pub fn compile(
         Value::Object(map) => compile_object(model, object, map, alias, 0)?,
         _ => return Err(filter_error("Filter must be an object".to_string())),
     };
-    if sql.params.len() > MAX_BOUND_PARAMETERS {
+    if sql.params.len() > MAX_FILTER_VALUES {
         return Err(QueryError::bad_input(format!(
-            "Query complexity is too high. The filter binds {} values; the maximum is {MAX_BOUND_PARAMETERS}.",
+            "Query complexity is too high. The filter binds {} values; the maximum is {MAX_FILTER_VALUES}.",
             sql.params.len()
         ))
         .with_sub_code("TOO_COMPLEX_QUERY")
@@ -1900,7 +1905,9 @@ mod tests {
         assert_eq!(c.sql.text, "(p.id IN (SELECT value FROM json_each(?)))");
         assert_eq!(c.sql.params.len(), 1);
         // Too many bound values in one filter is refused rather than failing in SQLite.
-        let many: Vec<Value> = (0..101).map(|i| json!({"score": {"eq": i}})).collect();
+        let many: Vec<Value> = (0..=MAX_FILTER_VALUES)
+            .map(|i| json!({"score": {"eq": i}}))
+            .collect();
         let e = run(json!({"or": many})).unwrap_err();
         assert_eq!(e.sub_code.as_deref(), Some("TOO_COMPLEX_QUERY"));
     }

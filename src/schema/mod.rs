@@ -5,6 +5,8 @@
 //! is unit-tested natively with `cargo test`.
 pub mod composite;
 pub mod cursor;
+pub mod ddl;
+pub mod engine;
 pub mod error;
 pub mod filter;
 pub mod gql;

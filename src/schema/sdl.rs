@@ -190,11 +190,21 @@ fn output_field(def: &FieldDefinition, is_root: bool, root: &RootResolver) -> Fi
     let ty = type_ref(&def.ty.node);
     let mut field = if is_root {
         let root = root.clone();
+        // A failed nullable root field answers null beside its error, leaving the other
+        // root fields' data in place (`{"data": {"person": null}, "errors": [...]}`).
+        let nullable = !matches!(ty, TypeRef::NonNull(_));
         Field::new(name, ty, move |ctx| {
             let root = root.clone();
             FieldFuture::new(async move {
-                let value = root(&ctx).await?;
-                Ok(into_field_value(value))
+                match root(&ctx).await {
+                    Ok(value) => Ok(into_field_value(value)),
+                    Err(e) if nullable => {
+                        let err = ctx.set_error_path(e.into_server_error(ctx.item.pos));
+                        ctx.add_error(err);
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
             })
         })
     } else {
@@ -319,6 +329,8 @@ mod tests {
         );
         let r = run(r#"{ pet(id: "nope") { name } }"#);
         assert_eq!(r["data"], json!({"pet": null}));
+        let r = run(r#"{ pet(id: 5) { name } pets { name } }"#);
+        assert!(r["errors"].is_array(), "{r}");
     }
 
     #[test]

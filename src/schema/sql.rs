@@ -73,6 +73,41 @@ impl Sql {
     }
 }
 
+impl Sql {
+    /// The statement as SQLite can bind it: with more than [`MAX_BOUND_PARAMETERS`]
+    /// values, every `?` becomes `json_extract(?1, '$[i]')` over ONE bound JSON array
+    /// (SQLite counts `?1` once however often it appears).
+    pub fn bindable(&self) -> std::borrow::Cow<'_, Sql> {
+        if self.params.len() <= MAX_BOUND_PARAMETERS {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut text = String::with_capacity(self.text.len() + self.params.len() * 24);
+        let mut i = 0;
+        for c in self.text.chars() {
+            if c == '?' {
+                text.push_str(&format!("json_extract(?1, '$[{i}]')"));
+                i += 1;
+            } else {
+                text.push(c);
+            }
+        }
+        let values: Vec<serde_json::Value> = self
+            .params
+            .iter()
+            .map(|p| match p {
+                Param::Null => serde_json::Value::Null,
+                Param::Int(i) => serde_json::json!(i),
+                Param::Real(f) => serde_json::json!(f),
+                Param::Text(s) => serde_json::json!(s),
+            })
+            .collect();
+        std::borrow::Cow::Owned(Sql {
+            text,
+            params: vec![Param::Text(serde_json::Value::Array(values).to_string())],
+        })
+    }
+}
+
 /// Joins `parts` with `op` (`AND`/`OR`) as a balanced tree, so hundreds of terms stay
 /// within SQLite's expression depth limit. An empty list is `empty` (`1` or `0`).
 pub fn balanced(parts: Vec<Sql>, op: &str, empty: &str) -> Sql {

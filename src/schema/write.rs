@@ -285,10 +285,12 @@ fn apply_input(
                 Value::Number(_) => {
                     out.insert(key.clone(), value.clone());
                 }
-                other => return Err(bad(format!(
+                other => {
+                    return Err(bad(format!(
                     "Invalid position value: '{}'. Position must be 'first', 'last', or a number",
                     plain(other)
-                ))),
+                )))
+                }
             }
             continue;
         }

@@ -1,0 +1,244 @@
+//! The workspace's `/graphql`: the SDL generated from its model, executed by async-graphql
+//! with one root resolver that hands each operation to the record [`Engine`].
+//!
+//! Reads run directly on the actor's SQLite; every mutation runs inside one storage
+//! transaction, so a failed mutation changes nothing.
+
+use async_graphql::dynamic::{ResolverContext, Schema};
+use async_graphql::{Executor, SelectionField};
+use futures::FutureExt;
+use serde_json::{json, Map, Value};
+use std::rc::Rc;
+use std::sync::Arc;
+use worker::send::{SendFuture, SendWrapper};
+use worker::{SqlStorage, Storage};
+
+use super::sql;
+use super::store;
+use crate::encode;
+use crate::schema::engine::{Change, Db, Engine, FindArgs, Row, Selected, Selection};
+use crate::schema::error::{ErrorKind, QueryError, QueryResult};
+use crate::schema::gql::{self, Operation};
+use crate::schema::metadata::WorkspaceModel;
+use crate::schema::sdl::{self, RootResolver};
+use crate::schema::sql::Sql;
+use crate::schema::write::WriteCtx;
+
+/// Query depth a client may ask for: the record connection nesting (`MAX_DEPTH`) plus
+/// edges/node/composite levels.
+const MAX_QUERY_DEPTH: usize = 24;
+
+/// The engine's database: this actor's SQLite.
+pub struct DoDb(pub SqlStorage);
+
+impl Db for DoDb {
+    fn query(&self, q: &Sql) -> QueryResult<Vec<Row>> {
+        let q = q.bindable();
+        sql::rows::<Row>(&self.0, &q.text, store::params(&q))
+            .map_err(|e| QueryError::internal(format!("{e} in {}", q.text)))
+    }
+
+    fn exec(&self, q: &Sql) -> QueryResult<usize> {
+        let q = q.bindable();
+        sql::exec(&self.0, &q.text, store::params(&q))
+            .map_err(|e| QueryError::internal(format!("{e} in {}", q.text)))
+    }
+}
+
+/// What a request's resolvers use.
+pub struct GqlCtx {
+    pub storage: Storage,
+    pub model: Rc<WorkspaceModel>,
+    pub write: WriteCtx,
+    /// Changes committed by this request's mutations, in commit order.
+    pub changes: std::cell::RefCell<Vec<Change>>,
+}
+
+type Data = SendWrapper<Rc<GqlCtx>>;
+
+/// Builds the executable schema of a model.
+pub fn build_schema(model: &WorkspaceModel) -> Result<Schema, String> {
+    let sdl_text = gql::workspace_sdl(model);
+    let root: RootResolver = Arc::new(|rc| SendFuture::new(async move { resolve(rc) }).boxed());
+    sdl::build(&sdl_text, root)?
+        .limit_depth(MAX_QUERY_DEPTH)
+        .finish()
+        .map_err(|e| format!("workspace schema: {e}"))
+}
+
+/// Executes a request body; returns the response JSON and the changes committed.
+pub async fn execute(
+    schema: &Schema,
+    ctx: GqlCtx,
+    body: &[u8],
+    request_id: &str,
+) -> (Value, Vec<Change>) {
+    let request: async_graphql::BatchRequest = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = QueryError::bad_input(format!("Invalid GraphQL request: {e}"))
+                .with_sub_code("GRAPHQL_PARSE_FAILED");
+            return (
+                json!({ "errors": [{ "message": e.public_message(), "extensions": e.extensions() }] }),
+                vec![],
+            );
+        }
+    };
+    let ctx = Rc::new(ctx);
+    let response =
+        SendFuture::new(schema.execute_batch(request.data(SendWrapper::new(ctx.clone())))).await;
+    let mut value = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
+    encode::take_internal_details(&mut value, request_id);
+    encode::normalize_graphql_errors(&mut value);
+    let changes = ctx.changes.take();
+    (value, changes)
+}
+
+fn selection(field: SelectionField<'_>) -> Selection {
+    Selection {
+        fields: field
+            .selection_set()
+            .map(|f| Selected {
+                name: f.name().to_string(),
+                alias: f.alias().map(str::to_string),
+                args: f
+                    .arguments()
+                    .map(|args| {
+                        args.into_iter()
+                            .map(|(k, v)| (k.to_string(), v.into_json().unwrap_or_default()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                children: selection(f),
+            })
+            .collect(),
+    }
+}
+
+fn args_json(rc: &ResolverContext<'_>) -> Map<String, Value> {
+    rc.args
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                v.as_value().clone().into_json().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn resolve(rc: &ResolverContext<'_>) -> async_graphql::Result<async_graphql::Value> {
+    run(rc)
+        .map(sdl::from_json)
+        .map_err(|e| encode::graphql_field_error(&e))
+}
+
+fn run(rc: &ResolverContext<'_>) -> QueryResult<Value> {
+    let ctx = rc
+        .ctx
+        .data::<Data>()
+        .map_err(|_| QueryError::internal("graphql context missing"))?
+        .0
+        .clone();
+    let field_name = rc.field().name();
+    let (op, object) = gql::resolve_root_field(&ctx.model, field_name)
+        .ok_or_else(|| QueryError::bad_input(format!("Unknown operation {field_name}")))?;
+    let args = args_json(rc);
+    let sel = selection(rc.field());
+    let Some(object) = object else {
+        return Err(QueryError::new(
+            ErrorKind::NotSupported,
+            "search is not available yet",
+        ));
+    };
+    let object_name = object.name_singular.clone();
+    if !op.is_mutation() {
+        let db = DoDb(ctx.storage.sql());
+        let engine = Engine::new(&ctx.model, &db, ctx.write.clone());
+        return match op {
+            Operation::FindMany => engine.find_many(object, &FindArgs::from_json(&args)?, &sel),
+            Operation::FindOne => {
+                engine.find_one(object, args.get("filter").unwrap_or(&Value::Null), &sel)
+            }
+            _ => Err(QueryError::new(
+                ErrorKind::NotSupported,
+                format!("{field_name} is not available"),
+            )),
+        };
+    }
+    // Mutations: all-or-nothing in one storage transaction.
+    let model = ctx.model.clone();
+    let storage_sql = ctx.storage.sql();
+    let write = ctx.write.clone();
+    let outcome = sql::transaction(
+        &ctx.storage,
+        move || -> QueryResult<(Value, Vec<Change>)> {
+            let object = model
+                .object(&object_name)
+                .ok_or_else(|| QueryError::internal("object vanished"))?;
+            let db = DoDb(storage_sql);
+            let mut e = Engine::new(&model, &db, write);
+            let arg = |k: &str| args.get(k).cloned().unwrap_or(Value::Null);
+            let id = || -> QueryResult<String> {
+                arg("id")
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| QueryError::bad_input("id is required"))
+            };
+            let one = |e: &Engine, ids: Vec<String>| -> QueryResult<Value> {
+                Ok(e.fetch(object, &ids, &sel)?
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Value::Null))
+            };
+            let value = match op {
+                Operation::CreateOne => {
+                    let ids =
+                        e.create_many(object, &[arg("data")], arg("upsert") == json!(true))?;
+                    one(&e, ids)?
+                }
+                Operation::CreateMany => {
+                    let data = arg("data").as_array().cloned().unwrap_or_default();
+                    let ids = e.create_many(object, &data, arg("upsert") == json!(true))?;
+                    json!(e.fetch(object, &ids, &sel)?)
+                }
+                Operation::UpdateOne => {
+                    let id = e.update_one(object, &id()?, &arg("data"))?;
+                    one(&e, vec![id])?
+                }
+                Operation::UpdateMany => {
+                    let ids = e.update_many(object, &arg("filter"), &arg("data"))?;
+                    json!(e.fetch(object, &ids, &sel)?)
+                }
+                Operation::DeleteOne => {
+                    let id = e.delete_one(object, &id()?)?;
+                    one(&e, vec![id])?
+                }
+                Operation::DeleteMany => {
+                    let ids = e.delete_many(object, &arg("filter"))?;
+                    json!(e.fetch(object, &ids, &sel)?)
+                }
+                Operation::RestoreOne => {
+                    let id = e.restore_one(object, &id()?)?;
+                    one(&e, vec![id])?
+                }
+                Operation::RestoreMany => {
+                    let ids = e.restore_many(object, &arg("filter"))?;
+                    json!(e.fetch(object, &ids, &sel)?)
+                }
+                Operation::DestroyOne => e.destroy_one(object, &id()?)?,
+                Operation::DestroyMany => json!(e.destroy_many(object, &arg("filter"))?),
+                _ => return Err(QueryError::new(ErrorKind::NotSupported, "not a mutation")),
+            };
+            Ok((value, e.changes))
+        },
+    );
+    match outcome {
+        Ok((value, changes)) => {
+            ctx.changes.borrow_mut().extend(changes);
+            Ok(value)
+        }
+        Err(sql::TransactionError::Body(e)) => Err(e),
+        Err(sql::TransactionError::Storage(e)) => Err(QueryError::internal(e)),
+    }
+}

@@ -1,0 +1,53 @@
+//! Storage DDL derived from the model: one table per object, `rec_<objectId>` with `id`,
+//! `deleted_at` and `data` (JSON of every other field), plus expression indexes for
+//! foreign keys and unique fields. Storing fields as JSON keeps Cloudflare's
+//! 100-columns-per-table limit out of the data model (an object may have 500 fields) and
+//! makes adding, renaming or removing a field a metadata change, not a table rewrite.
+
+use super::metadata::{FieldType, ObjectMetadata, WorkspaceModel};
+use super::sql::ident;
+
+/// The JSON path expression of a stored key.
+pub fn json_path(keys: &[&str]) -> String {
+    let mut p = String::from("$");
+    for k in keys {
+        p.push_str(&format!(".\"{k}\""));
+    }
+    p
+}
+
+/// DDL that makes storage match an object: its table and indexes (idempotent).
+pub fn object_ddl(model: &WorkspaceModel, o: &ObjectMetadata) -> Vec<String> {
+    let table = ident(&o.table());
+    let short = o.id.replace('-', "");
+    let mut ddl = vec![format!(
+        "CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, deleted_at TEXT, \
+         data TEXT NOT NULL CHECK (json_valid(data)))"
+    )];
+    for f in o.active_fields() {
+        let fshort = f.id.replace('-', "");
+        if f.is_many_to_one() && model.target_of(f).is_some() {
+            ddl.push(format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {table} (json_extract(data, '{}'))",
+                ident(&format!("fk_{short}_{fshort}")),
+                json_path(&[&f.storage_key()])
+            ));
+        }
+        if f.is_unique {
+            let path = match f.field_type {
+                FieldType::Emails => json_path(&[&f.name, "primaryEmail"]),
+                FieldType::Links => json_path(&[&f.name, "primaryLinkUrl"]),
+                FieldType::Phones => json_path(&[&f.name, "primaryPhoneNumber"]),
+                _ => json_path(&[&f.storage_key()]),
+            };
+            // Deleted rows and empty values do not take a value away from others.
+            ddl.push(format!(
+                "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {table} (json_extract(data, '{path}')) \
+                 WHERE deleted_at IS NULL AND json_extract(data, '{path}') IS NOT NULL \
+                 AND json_extract(data, '{path}') != ''",
+                ident(&format!("uq_{short}_{fshort}"))
+            ));
+        }
+    }
+    ddl
+}
