@@ -663,3 +663,145 @@ fn server_fills_created_by_and_position() {
     );
     assert_eq!(d["createCompany"]["createdBy"]["source"], "MANUAL");
 }
+
+#[test]
+fn global_search_ranks_records_across_objects() {
+    let server = TestServer::start();
+    let api = api(&server);
+    api.ok(&create_many("person", "people", "id"), json!({ "data": [
+        { "name": { "firstName": "Ada", "lastName": "Lovelace" }, "emails": { "primaryEmail": "ada@analytical.org" } },
+        { "name": { "firstName": "Grace", "lastName": "Hopper" } }
+    ] }));
+    api.ok(
+        &create_one("company", "id"),
+        json!({ "input": { "name": "Adamant Engines" } }),
+    );
+    let q = "query Search($searchInput: String!, $limit: Int!, $includedObjectNameSingulars: [String!]) {
+        search(searchInput: $searchInput, limit: $limit, includedObjectNameSingulars: $includedObjectNameSingulars) {
+          edges { node { recordId objectNameSingular objectLabelSingular label imageUrl tsRankCD tsRank } cursor }
+          pageInfo { hasNextPage endCursor } } }";
+    let data = api.ok(q, json!({ "searchInput": "ada", "limit": 10 }));
+    let labels: Vec<&str> = data["search"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels.len(), 2, "{data}");
+    assert!(labels.contains(&"Ada Lovelace") && labels.contains(&"Adamant Engines"));
+    let data = api.ok(
+        q,
+        json!({ "searchInput": "ada", "limit": 10, "includedObjectNameSingulars": ["company"] }),
+    );
+    assert_eq!(
+        data["search"]["edges"][0]["node"]["objectNameSingular"],
+        "company"
+    );
+    assert_eq!(data["search"]["edges"].as_array().unwrap().len(), 1);
+    // Paging.
+    let data = api.ok(q, json!({ "searchInput": "ada", "limit": 1 }));
+    assert_eq!(data["search"]["pageInfo"]["hasNextPage"], true);
+    // Updates reindex.
+    let grace = api.ok(
+        &find_many("person", "people", "id"),
+        json!({ "filter": { "name": { "firstName": { "eq": "Grace" } } } }),
+    );
+    let id = grace["people"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    api.ok(
+        &update_one("person", "id"),
+        json!({ "personId": id, "data": { "jobTitle": "Admiral" } }),
+    );
+    let data = api.ok(q, json!({ "searchInput": "admiral", "limit": 5 }));
+    assert_eq!(data["search"]["edges"][0]["node"]["recordId"], id);
+}
+
+#[test]
+fn record_quota_answers_402_and_warns_from_80_percent() {
+    let server = TestServer::start_with(common::Options {
+        vars: vec![("WORKSPACE_RECORD_QUOTA", "10".into())],
+        ..Default::default()
+    });
+    let api = api(&server);
+    // The workspace holds its member record: 1 of 10.
+    let seven: Vec<Value> = (0..7).map(|i| json!({ "name": format!("c{i}") })).collect();
+    let resp = server.gql_call(
+        "/graphql",
+        Some(&api.s.access),
+        &create_many("company", "companies", "id"),
+        json!({ "data": seven }),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert!(
+        resp.header("x-quota-warning").unwrap().contains("8 of 10"),
+        "{:?}",
+        resp.headers
+    );
+    let three: Vec<Value> = (0..3).map(|i| json!({ "name": format!("d{i}") })).collect();
+    let resp = server.gql_call(
+        "/graphql",
+        Some(&api.s.access),
+        &create_many("company", "companies", "id"),
+        json!({ "data": three }),
+    );
+    assert_eq!(resp.status, 402, "{}", resp.text);
+    let body = resp.json();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PAYMENT_REQUIRED");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Upgrade"));
+    // Nothing of the refused batch was written; the rest of the quota is still usable.
+    let two: Vec<Value> = (0..2).map(|i| json!({ "name": format!("e{i}") })).collect();
+    api.ok(
+        &create_many("company", "companies", "id"),
+        json!({ "data": two }),
+    );
+    assert_eq!(
+        api.ok("{ companies { totalCount } }", json!({}))["companies"]["totalCount"],
+        9
+    );
+    // Destroying frees room.
+    api.ok(
+        &by_filter("destroy", "company", "companies", "id"),
+        json!({ "filter": { "name": { "eq": "e0" } } }),
+    );
+    api.ok(
+        &create_one("company", "id"),
+        json!({ "input": { "name": "f" } }),
+    );
+}
+
+#[test]
+fn api_key_writes_are_attributed_to_the_api() {
+    let server = TestServer::start();
+    let api = api(&server);
+    let key = server.meta_ok(
+        Some(&api.s.access),
+        "mutation C($input: CreateApiKeyInput!) { createApiKey(input: $input) { id } }",
+        json!({ "input": { "name": "etl", "expiresAt": "2099-01-01T00:00:00Z", "roleId": "20202020-0000-4000-8000-00000000ad01" } }),
+    )["createApiKey"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = server.meta_ok(
+        Some(&api.s.access),
+        "mutation G($apiKeyId: UUID!, $expiresAt: String!) { generateApiKeyToken(apiKeyId: $apiKeyId, expiresAt: $expiresAt) { token } }",
+        json!({ "apiKeyId": key, "expiresAt": "2099-01-01T00:00:00Z" }),
+    )["generateApiKeyToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = server.gql(
+        "/graphql",
+        Some(&token),
+        &create_one("company", "createdBy { source }"),
+        json!({ "input": { "name": "via api" } }),
+    );
+    assert_eq!(
+        body["data"]["createCompany"]["createdBy"]["source"], "API",
+        "{body}"
+    );
+}

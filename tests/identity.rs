@@ -780,3 +780,38 @@ fn sign_in_attempts_per_email_are_limited() {
     );
     assert_eq!(error_code(&body).0, "TOO_MANY_REQUESTS", "{body}");
 }
+
+#[test]
+fn rotated_signing_keys_keep_verifying_their_tokens() {
+    let server = TestServer::start();
+    let s = server.new_workspace(&email("rotate"));
+    let old_kid = header(&s.access)["kid"].as_str().unwrap().to_string();
+    // Rotate: the same state, a new JWT_PRIVATE_KEY secret.
+    let new_key = base64::engine::general_purpose::STANDARD
+        .encode(include_bytes!("fixtures/test-rsa-key.pem"));
+    let server = server.restart_with(Options {
+        vars: vec![("JWT_PRIVATE_KEY", new_key)],
+        ..Default::default()
+    });
+    // Tokens signed before the rotation still verify ...
+    let me = server.meta_ok(Some(&s.access), CURRENT_USER, json!({}));
+    assert_eq!(me["currentUser"]["email"], s.email);
+    // ... and renew into tokens signed by the new key.
+    let body = renew(&server, &s.refresh);
+    let (access, _) = pair(&body, "renewToken");
+    let new_kid = header(&access)["kid"].as_str().unwrap().to_string();
+    assert_ne!(new_kid, old_kid);
+    server.meta_ok(Some(&access), CURRENT_USER, json!({}));
+    // Both keys are published while tokens of the old one can be alive.
+    let jwks = server.get("/.well-known/jwks.json").send().json();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(
+        kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()),
+        "{kids:?}"
+    );
+}

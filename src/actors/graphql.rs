@@ -45,11 +45,58 @@ impl Db for DoDb {
     }
 }
 
+/// Records a workspace may hold (spec: 1,000,000; `WORKSPACE_RECORD_QUOTA` overrides it,
+/// for tests). Soft-deleted records count until destroyed: they still take storage.
+pub const DEFAULT_RECORD_QUOTA: i64 = 1_000_000;
+/// From this share of the quota on, responses carry `X-Quota-Warning`.
+pub const QUOTA_WARNING_PERCENT: i64 = 80;
+
+/// The workspace's record count, kept in `_actor_meta` and initialized by counting once.
+pub fn record_count(s: &SqlStorage, model: &WorkspaceModel) -> QueryResult<i64> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        value: String,
+    }
+    let rows: Vec<Row> = sql::rows(
+        s,
+        "SELECT value FROM _actor_meta WHERE key = 'recordCount'",
+        vec![],
+    )
+    .map_err(|e| QueryError::internal(e.to_string()))?;
+    if let Some(n) = rows.first().and_then(|r| r.value.parse().ok()) {
+        return Ok(n);
+    }
+    let db = DoDb(s.clone());
+    let n = Engine::new(
+        model,
+        &db,
+        WriteCtx {
+            now: String::new(),
+            actor: Value::Null,
+        },
+    )
+    .count_all()?;
+    set_record_count(s, n)?;
+    Ok(n)
+}
+
+fn set_record_count(s: &SqlStorage, n: i64) -> QueryResult<()> {
+    sql::exec(
+        s,
+        "INSERT INTO _actor_meta (key, value) VALUES ('recordCount', ?) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        vec![n.to_string().into()],
+    )
+    .map(|_| ())
+    .map_err(|e| QueryError::internal(e.to_string()))
+}
+
 /// What a request's resolvers use.
 pub struct GqlCtx {
     pub storage: Storage,
     pub model: Rc<WorkspaceModel>,
     pub write: WriteCtx,
+    pub record_quota: i64,
     /// Changes committed by this request's mutations, in commit order.
     pub changes: std::cell::RefCell<Vec<Change>>,
 }
@@ -146,10 +193,9 @@ fn run(rc: &ResolverContext<'_>) -> QueryResult<Value> {
     let args = args_json(rc);
     let sel = selection(rc.field());
     let Some(object) = object else {
-        return Err(QueryError::new(
-            ErrorKind::NotSupported,
-            "search is not available yet",
-        ));
+        // The only root field without an object is the global search.
+        let db = DoDb(ctx.storage.sql());
+        return Engine::new(&ctx.model, &db, ctx.write.clone()).search(&args);
     };
     let object_name = object.name_singular.clone();
     if !op.is_mutation() {
@@ -170,13 +216,34 @@ fn run(rc: &ResolverContext<'_>) -> QueryResult<Value> {
     let model = ctx.model.clone();
     let storage_sql = ctx.storage.sql();
     let write = ctx.write.clone();
+    let quota = ctx.record_quota;
     let outcome = sql::transaction(
         &ctx.storage,
         move || -> QueryResult<(Value, Vec<Change>)> {
             let object = model
                 .object(&object_name)
                 .ok_or_else(|| QueryError::internal("object vanished"))?;
-            let db = DoDb(storage_sql);
+            let count_before = record_count(&storage_sql, &model)?;
+            if matches!(op, Operation::CreateOne | Operation::CreateMany) {
+                let adding = match op {
+                    Operation::CreateMany => args
+                        .get("data")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len),
+                    _ => 1,
+                } as i64;
+                if count_before + adding > quota {
+                    return Err(QueryError::new(
+                        ErrorKind::PaymentRequired,
+                        format!(
+                            "This workspace has reached its quota of {quota} records ({count_before} stored). \
+                             Upgrade your plan or delete records to add more."
+                        ),
+                    )
+                    .with_sub_code("RECORD_QUOTA_EXCEEDED"));
+                }
+            }
+            let db = DoDb(storage_sql.clone());
             let mut e = Engine::new(&model, &db, write);
             let arg = |k: &str| args.get(k).cloned().unwrap_or(Value::Null);
             let id = || -> QueryResult<String> {
@@ -230,6 +297,18 @@ fn run(rc: &ResolverContext<'_>) -> QueryResult<Value> {
                 Operation::DestroyMany => json!(e.destroy_many(object, &arg("filter"))?),
                 _ => return Err(QueryError::new(ErrorKind::NotSupported, "not a mutation")),
             };
+            let delta: i64 = e
+                .changes
+                .iter()
+                .map(|c| match c.action {
+                    "created" => 1,
+                    "destroyed" => -1,
+                    _ => 0,
+                })
+                .sum();
+            if delta != 0 {
+                set_record_count(&storage_sql, count_before + delta)?;
+            }
             Ok((value, e.changes))
         },
     );

@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "metadata",
         sql: include_str!("../../migrations/actor/0003_metadata.sql"),
     },
+    Migration {
+        id: 4,
+        name: "search",
+        sql: include_str!("../../migrations/actor/0004_search.sql"),
+    },
 ];
 
 /// The schema version a fully migrated actor reports.

@@ -30,9 +30,10 @@ use crate::identity::principal::{Principal, HEADER_PRINCIPAL};
 use crate::metadata::{self, MetaCtx, WorkspaceAccess};
 use crate::panic_boundary;
 use crate::ratelimit::{self, Decision};
+use crate::schema::engine::Engine;
 use crate::schema::error::{ErrorKind, QueryError};
 use crate::schema::metadata::WorkspaceModel;
-use crate::schema::write::{self, PositionRequest, WriteCtx};
+use crate::schema::write::WriteCtx;
 
 /// How long the actor trusts its cached view of an API key (revocations through this
 /// actor apply at once; this bounds staleness for keys changed elsewhere).
@@ -254,17 +255,46 @@ impl WorkspaceActor {
             "name": if name.is_empty() && matches!(principal, Principal::ApiKey { .. }) { "API".to_string() } else { name },
             "context": {},
         });
+        let quota = metadata::config_secs(
+            &self.env,
+            "WORKSPACE_RECORD_QUOTA",
+            super::graphql::DEFAULT_RECORD_QUOTA,
+        );
+        let model = self.model()?;
         let ctx = super::graphql::GqlCtx {
             storage: self.state.storage(),
-            model: self.model()?,
+            model: model.clone(),
             write: WriteCtx {
                 now: metadata::now_iso(),
                 actor,
             },
+            record_quota: quota,
             changes: RefCell::new(vec![]),
         };
         let (value, _changes) = super::graphql::execute(&schema, ctx, body, request_id).await;
-        Ok(encode::json(200, &value))
+        // A quota refusal is a 402, so clients and proxies see it without parsing.
+        let quota_hit = value["errors"].as_array().is_some_and(|e| {
+            e.iter()
+                .any(|e| e["extensions"]["code"] == "PAYMENT_REQUIRED")
+        });
+        let resp = encode::json(if quota_hit { 402 } else { 200 }, &value);
+        let count = super::graphql::record_count(&self.state.storage().sql(), &model)
+            .map_err(|e| ApiError::Internal(e.message))?;
+        if count * 100 >= quota * super::graphql::QUOTA_WARNING_PERCENT {
+            let headers = Headers::new();
+            for (k, v) in resp.headers().entries() {
+                let _ = headers.append(&k, &v);
+            }
+            let _ = headers.set(
+                "x-quota-warning",
+                &format!(
+                    "{count} of {quota} records used ({}%)",
+                    count * 100 / quota.max(1)
+                ),
+            );
+            return Ok(resp.with_headers(headers));
+        }
+        Ok(resp)
     }
 
     fn count_request(&self) -> Result<Decision, QueryError> {
@@ -431,15 +461,10 @@ impl WorkspaceActor {
                 .map_err(|e| e.to_string())?
                 .is_none()
             {
-                let mut prepared =
-                    write::prepare_create(object, &input, &ctx).map_err(|e| e.message)?;
-                if let Some(req) = prepared.position {
-                    let p = store::edge_position(&s, object, req == PositionRequest::First)
-                        .map_err(|e| e.to_string())?;
-                    prepared.data.insert("position".into(), json!(p));
-                }
-                store::insert(&s, object, &prepared.id, &prepared.data)
-                    .map_err(|e| e.to_string())?;
+                let db = super::graphql::DoDb(s.clone());
+                Engine::new(&model, &db, ctx)
+                    .create_many(object, &[input], false)
+                    .map_err(|e| e.message)?;
             }
             Ok(())
         })

@@ -47,6 +47,13 @@ pub async fn serve(req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     let path = req.path();
     let origin = cors::allowed_origin(&req, &env);
 
+    // The cheapest possible answer: the floor benchmarks measure against. No auth, no
+    // limits, no I/O.
+    if method == Method::Get && path == "/ping" {
+        let resp = with_header(Response::ok("pong")?, "x-request-id", &rc.request_id);
+        return Ok(resp);
+    }
+
     if method == Method::Options {
         let resp = with_header(cors::preflight(&req, &env), "x-request-id", &rc.request_id);
         log_request(&rc, &method, &path, resp.status_code(), started, None);

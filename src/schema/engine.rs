@@ -206,6 +206,11 @@ impl Record {
     }
 }
 
+fn base64_cursor(offset: usize) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(json!({ "offset": offset }).to_string())
+}
+
 fn table(o: &ObjectMetadata) -> String {
     ident(&o.table())
 }
@@ -632,6 +637,137 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    // ----- search ----------------------------------------------------------------------
+
+    /// Keeps the search index of one record in step with its live state.
+    fn index(
+        &self,
+        o: &ObjectMetadata,
+        id: &str,
+        live: Option<&Map<String, Value>>,
+    ) -> QueryResult<()> {
+        if search_fields(o).is_empty() {
+            return Ok(());
+        }
+        self.db.exec(&Sql::with(
+            "DELETE FROM _search WHERE record_id = ? AND object = ?",
+            vec![Param::Text(id.into()), Param::Text(o.name_singular.clone())],
+        ))?;
+        if let Some(data) = live {
+            let text = search_text(o, data);
+            if !text.is_empty() {
+                self.db.exec(&Sql::with(
+                    "INSERT INTO _search (object, record_id, content) VALUES (?, ?, ?)",
+                    vec![
+                        Param::Text(o.name_singular.clone()),
+                        Param::Text(id.into()),
+                        Param::Text(text),
+                    ],
+                ))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Twenty's global `search`: ranked matches across searchable objects.
+    pub fn search(&self, args: &Map<String, Value>) -> QueryResult<Value> {
+        let input = args
+            .get("searchInput")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let limit = args
+            .get("limit")
+            .and_then(Value::as_i64)
+            .unwrap_or(DEFAULT_PAGE_SIZE as i64)
+            .clamp(0, MAX_RECORDS as i64) as usize;
+        let offset: usize = match args.get("after").and_then(Value::as_str) {
+            Some(c) if !c.is_empty() => cursor::decode(c)?
+                .get("offset")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| {
+                    QueryError::bad_input(format!("Invalid cursor: {c}"))
+                        .with_sub_code("INVALID_CURSOR")
+                })? as usize,
+            _ => 0,
+        };
+        let names = |k: &str| -> Option<Vec<String>> {
+            args.get(k)?.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+        };
+        let included = names("includedObjectNameSingulars").filter(|v| !v.is_empty());
+        let excluded = names("excludedObjectNameSingulars").unwrap_or_default();
+        let Some(q) = fts_query(input) else {
+            return Ok(
+                json!({ "edges": [], "pageInfo": { "endCursor": null, "hasNextPage": false } }),
+            );
+        };
+        let mut sql = Sql::with(
+            "SELECT object, record_id, bm25(_search) AS rank FROM _search WHERE _search MATCH ?",
+            vec![Param::Text(q)],
+        );
+        if let Some(inc) = &included {
+            sql.push(Sql::with(
+                " AND object IN (SELECT value FROM json_each(?))",
+                vec![Param::Text(json!(inc).to_string())],
+            ));
+        }
+        if !excluded.is_empty() {
+            sql.push(Sql::with(
+                " AND object NOT IN (SELECT value FROM json_each(?))",
+                vec![Param::Text(json!(excluded).to_string())],
+            ));
+        }
+        sql.push_str(&format!(
+            " ORDER BY rank, record_id LIMIT {} OFFSET {offset}",
+            limit + 1
+        ));
+        let rows = self.db.query(&sql)?;
+        let has_next = rows.len() > limit;
+        let mut edges = vec![];
+        for (i, row) in rows.iter().take(limit).enumerate() {
+            let object = row.get("object").and_then(Value::as_str).unwrap_or("");
+            let id = row.get("record_id").and_then(Value::as_str).unwrap_or("");
+            let Some(o) = self.model.object(object) else {
+                continue;
+            };
+            let Some(rec) = self.by_ids(o, &[id.to_string()], false)?.pop() else {
+                continue;
+            };
+            let rank = -row.get("rank").and_then(Value::as_f64).unwrap_or(0.0);
+            let image = match object {
+                "person" => rec.data.get("avatarUrl").cloned().unwrap_or(Value::Null),
+                "company" => rec
+                    .data
+                    .get("domainName")
+                    .and_then(|d| d.get("primaryLinkUrl"))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                _ => Value::Null,
+            };
+            let c = base64_cursor(offset + i + 1);
+            edges.push(json!({
+                "node": {
+                    "recordId": id,
+                    "objectNameSingular": object,
+                    "objectLabelSingular": o.label_singular,
+                    "label": record_label(o, &rec.data),
+                    "imageUrl": image,
+                    "tsRankCD": rank,
+                    "tsRank": rank,
+                },
+                "cursor": c,
+            }));
+        }
+        let end = edges
+            .last()
+            .map(|e| e["cursor"].clone())
+            .unwrap_or(Value::Null);
+        Ok(json!({ "edges": edges, "pageInfo": { "endCursor": end, "hasNextPage": has_next } }))
+    }
+
     // ----- writes --------------------------------------------------------------------
 
     fn check_targets(&self, o: &ObjectMetadata, data: &Map<String, Value>) -> QueryResult<()> {
@@ -721,6 +857,7 @@ impl<'a> Engine<'a> {
                 self.map_write_error(o, e)
             }
         })?;
+        self.index(o, &p.id, Some(&p.data))?;
         self.changes.push(Change {
             action: "created",
             object: o.name_singular.clone(),
@@ -745,6 +882,9 @@ impl<'a> Engine<'a> {
                 vec![Param::Text(text), Param::Text(before.id.clone())],
             ))
             .map_err(|e| self.map_write_error(o, e))?;
+        if before.deleted_at.is_none() {
+            self.index(o, &before.id, Some(&data))?;
+        }
         self.changes.push(Change {
             action: "updated",
             object: o.name_singular.clone(),
@@ -948,6 +1088,7 @@ impl<'a> Engine<'a> {
                 ],
             ))
             .map_err(|e| self.map_write_error(o, e))?;
+        self.index(o, &r.id, if at.is_none() { Some(&r.data) } else { None })?;
         self.changes.push(Change {
             action,
             object: o.name_singular.clone(),
@@ -1044,6 +1185,7 @@ impl<'a> Engine<'a> {
                 format!("DELETE FROM {} WHERE id = ?", table(o)),
                 vec![Param::Text(r.id.clone())],
             ))?;
+            self.index(o, &r.id, None)?;
             self.changes.push(Change {
                 action: "destroyed",
                 object: o.name_singular.clone(),
@@ -1111,6 +1253,70 @@ impl<'a> Engine<'a> {
         }
         Ok(total)
     }
+}
+
+/// The fields Twenty's `searchVector` covers, per standard object; custom objects search
+/// their label identifier field.
+pub fn search_fields(o: &ObjectMetadata) -> Vec<&FieldMetadata> {
+    let names: &[&str] = match o.name_singular.as_str() {
+        "person" => &["name", "emails", "phones", "jobTitle"],
+        "company" => &["name", "domainName"],
+        "opportunity" => &["name"],
+        "note" | "task" => &["title"],
+        "workspaceMember" => &["name", "userEmail"],
+        _ => &[],
+    };
+    if names.is_empty() {
+        if !o.is_searchable && !o.is_custom {
+            return vec![];
+        }
+        let label = o.label_identifier_field_name.as_deref().unwrap_or("name");
+        return o.field(label).into_iter().collect();
+    }
+    names.iter().filter_map(|n| o.field(n)).collect()
+}
+
+/// The searchable text of a record (composite parts and lists flattened).
+fn search_text(o: &ObjectMetadata, data: &Map<String, Value>) -> String {
+    fn collect(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) if !s.is_empty() => out.push(s.clone()),
+            Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
+            Value::Object(m) => m.values().for_each(|i| collect(i, out)),
+            _ => {}
+        }
+    }
+    let mut parts = vec![];
+    for f in search_fields(o) {
+        if let Some(v) = data.get(&f.storage_key()) {
+            collect(v, &mut parts);
+        }
+    }
+    parts.join(" ")
+}
+
+/// The record's display label (Twenty's `label` in search results).
+fn record_label(o: &ObjectMetadata, data: &Map<String, Value>) -> String {
+    let name = o.label_identifier_field_name.as_deref().unwrap_or("name");
+    match data.get(name) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(m)) => {
+            let first = m.get("firstName").and_then(Value::as_str).unwrap_or("");
+            let last = m.get("lastName").and_then(Value::as_str).unwrap_or("");
+            format!("{first} {last}").trim().to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// An FTS5 query matching every word of `input` as a prefix (`"ada"* "lov"*`).
+pub fn fts_query(input: &str) -> Option<String> {
+    let words: Vec<String> = input
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// A record as GraphQL returns it: stored values converted to output types (NUMERIC as a
@@ -1311,6 +1517,9 @@ pub mod tests {
         let db = Sqlite(RefCell::new(
             rusqlite::Connection::open_in_memory().unwrap(),
         ));
+        db.0.borrow()
+            .execute_batch(include_str!("../../migrations/actor/0004_search.sql"))
+            .unwrap();
         for o in &model.objects {
             for stmt in object_ddl(&model, o) {
                 db.0.borrow().execute(&stmt, []).unwrap();
@@ -1644,6 +1853,60 @@ pub mod tests {
             )
             .unwrap_err();
         assert_eq!(conflict.message, "Cannot provide both first and last");
+    }
+
+    #[test]
+    fn search_ranks_across_objects() {
+        let (model, db) = setup();
+        let person = model.object("person").unwrap();
+        let company = model.object("company").unwrap();
+        let mut e = Engine::new(&model, &db, ctx());
+        e.create_many(person, &[json!({"name": {"firstName": "Ada", "lastName": "Lovelace"}, "emails": {"primaryEmail": "ada@analytical.org"}})], false).unwrap();
+        let acme = e
+            .create_many(company, &[json!({"name": "Adaptive Systems"})], false)
+            .unwrap();
+        e.create_many(person, &[json!({"name": {"firstName": "Bob"}})], false)
+            .unwrap();
+        let args = |input: &str| -> Map<String, Value> {
+            json!({"searchInput": input, "limit": 10})
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        let r = e.search(&args("ada")).unwrap();
+        let labels: Vec<&str> = r["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["label"].as_str().unwrap())
+            .collect();
+        assert_eq!(labels.len(), 2, "{r}");
+        assert!(labels.contains(&"Ada Lovelace") && labels.contains(&"Adaptive Systems"));
+        let r = e.search(&args("lovelace analytical")).unwrap();
+        assert_eq!(r["edges"][0]["node"]["objectNameSingular"], "person");
+        // Deleted records leave the index; restored ones come back.
+        e.delete_one(company, &acme[0]).unwrap();
+        assert_eq!(
+            e.search(&args("adaptive")).unwrap()["edges"]
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
+        e.restore_one(company, &acme[0]).unwrap();
+        assert_eq!(
+            e.search(&args("adaptive")).unwrap()["edges"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        let mut only = args("ada");
+        only.insert("includedObjectNameSingulars".into(), json!(["company"]));
+        assert_eq!(
+            e.search(&only).unwrap()["edges"].as_array().unwrap().len(),
+            1
+        );
     }
 
     #[test]

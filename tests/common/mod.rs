@@ -104,10 +104,15 @@ impl TestServer {
     }
 
     /// Stops this server and starts a new one on the same state directory.
-    pub fn restart(mut self) -> TestServer {
+    pub fn restart(self) -> TestServer {
+        let options = self.options.clone();
+        self.restart_with(options)
+    }
+
+    /// Like [`restart`](Self::restart), with other options (e.g. a rotated secret).
+    pub fn restart_with(mut self, options: Options) -> TestServer {
         self.stop();
         let state = std::mem::replace(&mut self.state, StateDir::Shared(PathBuf::new()));
-        let options = self.options.clone();
         drop(self);
         Self::launch(state, options)
     }
