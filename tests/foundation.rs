@@ -271,9 +271,29 @@ fn cron_triggers_run() {
 fn actor_data_survives_a_restart() {
     let server = TestServer::start();
     let before = inspect(&server, WS);
+    // A real workspace with a record in it, too.
+    let s = server.new_workspace(&common::email("restart"));
+    let created = server.gql(
+        "/graphql",
+        Some(&s.access),
+        "mutation { createCompany(data: {name: \"Durable Inc\"}) { id } }",
+        serde_json::json!({}),
+    );
+    let id = created["data"]["createCompany"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
     let server = server.restart();
     let after = inspect(&server, WS);
     assert_eq!(after["workspaceId"], WS);
     // Same ledger, same timestamps: the actor was not re-created, its storage was kept.
     assert_eq!(after["migrations"], before["migrations"]);
+    let found = server.gql(
+        "/graphql",
+        Some(&s.access),
+        "query Q($id: UUID!) { company(filter: {id: {eq: $id}}) { name } }",
+        serde_json::json!({ "id": id }),
+    );
+    assert_eq!(found["data"]["company"]["name"], "Durable Inc", "{found}");
 }

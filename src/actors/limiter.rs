@@ -1,27 +1,22 @@
 //! `LimiterActor`: the single owner of one rate-limit key (`ip:<address>` for anonymous
 //! traffic, `login:<email>` for sign-in attempts), so counts are exact.
+//!
+//! The window lives in memory on purpose: it lasts a minute (or fifteen), and persisting it
+//! would hold every answer behind a durable write. An actor evicted while idle loses a
+//! window that had nearly always closed already.
 
 use serde::Deserialize;
 use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
-use super::migrations::{self, Migration};
-use super::sql::{self, DoMigrationStore};
 use crate::error::ApiError;
 use crate::panic_boundary;
 use crate::ratelimit::{self, Window};
 
-pub const LIMITER_MIGRATIONS: &[Migration] = &[Migration {
-    id: 1,
-    name: "init",
-    sql: include_str!("../../migrations/limiter/0001_init.sql"),
-}];
-
 #[durable_object]
 pub struct LimiterActor {
-    state: State,
-    migrated: AssertUnwindSafe<Cell<bool>>,
+    window: AssertUnwindSafe<Cell<Option<Window>>>,
 }
 
 #[derive(Deserialize)]
@@ -32,10 +27,9 @@ pub struct HitRequest {
 }
 
 impl DurableObject for LimiterActor {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(_state: State, _env: Env) -> Self {
         Self {
-            state,
-            migrated: AssertUnwindSafe(Cell::new(false)),
+            window: AssertUnwindSafe(Cell::new(None)),
         }
     }
 
@@ -45,7 +39,14 @@ impl DurableObject for LimiterActor {
                 .json()
                 .await
                 .map_err(|e| ApiError::Internal(format!("limiter request: {e}")))?;
-            self.hit(hit)
+            let (next, decision) = ratelimit::hit(
+                self.window.get(),
+                worker::Date::now().as_millis(),
+                hit.limit,
+                hit.window_ms,
+            );
+            self.window.set(Some(next));
+            Ok::<_, ApiError>(Response::from_json(&decision)?)
         })
         .await;
         Ok(match outcome {
@@ -53,32 +54,6 @@ impl DurableObject for LimiterActor {
             Ok(Err(e)) => e.into_response(""),
             Err(panic) => ApiError::Internal(panic).into_response(""),
         })
-    }
-}
-
-impl LimiterActor {
-    fn hit(&self, hit: HitRequest) -> Result<Response, ApiError> {
-        let storage = self.state.storage();
-        if !self.migrated.get() {
-            let now = chrono::Utc::now().to_rfc3339();
-            migrations::migrate(
-                &DoMigrationStore { storage: &storage },
-                LIMITER_MIGRATIONS,
-                &now,
-            )
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-            self.migrated.set(true);
-        }
-        let sql = storage.sql();
-        let window = load_window(&sql, "default")?;
-        let (next, decision) = ratelimit::hit(
-            window,
-            worker::Date::now().as_millis(),
-            hit.limit,
-            hit.window_ms,
-        );
-        store_window(&sql, "default", next)?;
-        Ok(Response::from_json(&decision)?)
     }
 }
 
@@ -113,36 +88,4 @@ pub async fn hit(
         return Err(format!("limiter {key} answered {}", resp.status_code()));
     }
     resp.json().await.map_err(|e| format!("limiter {key}: {e}"))
-}
-
-/// Reads a stored window (shared with the workspace actor's per-workspace limit).
-pub fn load_window(sql: &worker::SqlStorage, key: &str) -> Result<Option<Window>, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        start_ms: f64,
-        count: f64,
-    }
-    let rows: Vec<Row> = sql::rows(
-        sql,
-        "SELECT start_ms, count FROM _rate_limit WHERE key = ?",
-        vec![key.into()],
-    )?;
-    Ok(rows.first().map(|r| Window {
-        start_ms: r.start_ms as u64,
-        count: r.count as u32,
-    }))
-}
-
-pub fn store_window(sql: &worker::SqlStorage, key: &str, w: Window) -> Result<(), ApiError> {
-    sql::exec(
-        sql,
-        "INSERT INTO _rate_limit (key, start_ms, count) VALUES (?, ?, ?) \
-         ON CONFLICT (key) DO UPDATE SET start_ms = excluded.start_ms, count = excluded.count",
-        vec![
-            key.into(),
-            (w.start_ms as i64).into(),
-            i64::from(w.count).into(),
-        ],
-    )?;
-    Ok(())
 }

@@ -28,18 +28,13 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         id: 2,
-        name: "rate_limit",
-        sql: include_str!("../../migrations/actor/0002_rate_limit.sql"),
+        name: "metadata",
+        sql: include_str!("../../migrations/actor/0002_metadata.sql"),
     },
     Migration {
         id: 3,
-        name: "metadata",
-        sql: include_str!("../../migrations/actor/0003_metadata.sql"),
-    },
-    Migration {
-        id: 4,
         name: "search",
-        sql: include_str!("../../migrations/actor/0004_search.sql"),
+        sql: include_str!("../../migrations/actor/0003_search.sql"),
     },
 ];
 
@@ -231,10 +226,7 @@ mod tests {
 
     #[test]
     fn ids_are_contiguous_and_match_the_files() {
-        for (list, dir) in [
-            (MIGRATIONS, "actor"),
-            (crate::actors::limiter::LIMITER_MIGRATIONS, "limiter"),
-        ] {
+        for (list, dir) in [(MIGRATIONS, "actor")] {
             for (i, m) in list.iter().enumerate() {
                 assert_eq!(m.id as usize, i + 1, "{dir}: ids must be 1, 2, 3, ...");
             }

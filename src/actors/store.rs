@@ -105,39 +105,6 @@ pub fn get(s: &SqlStorage, o: &ObjectMetadata, id: &str) -> worker::Result<Optio
     Ok(rows.into_iter().next())
 }
 
-pub fn insert(
-    s: &SqlStorage,
-    o: &ObjectMetadata,
-    id: &str,
-    data: &Map<String, Value>,
-) -> worker::Result<()> {
-    let json = serde_json::to_string(data).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    sql::exec(
-        s,
-        &format!(
-            "INSERT INTO {} (id, deleted_at, data) VALUES (?, NULL, ?)",
-            ident(&o.table())
-        ),
-        vec![id.into(), json.into()],
-    )?;
-    Ok(())
-}
-
-pub fn update_data(
-    s: &SqlStorage,
-    o: &ObjectMetadata,
-    id: &str,
-    data: &Map<String, Value>,
-) -> worker::Result<()> {
-    let json = serde_json::to_string(data).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    sql::exec(
-        s,
-        &format!("UPDATE {} SET data = ? WHERE id = ?", ident(&o.table())),
-        vec![json.into(), id.into()],
-    )?;
-    Ok(())
-}
-
 pub fn set_deleted_at(
     s: &SqlStorage,
     o: &ObjectMetadata,
@@ -165,27 +132,4 @@ pub fn live(s: &SqlStorage, o: &ObjectMetadata) -> worker::Result<Vec<RawRecord>
         ),
         vec![],
     )
-}
-
-/// The position that puts a record first (`min - 1`) or last (`max + 1`).
-pub fn edge_position(s: &SqlStorage, o: &ObjectMetadata, first: bool) -> worker::Result<f64> {
-    #[derive(Deserialize)]
-    struct Row {
-        p: Option<f64>,
-    }
-    let agg = if first { "min" } else { "max" };
-    let rows: Vec<Row> = sql::rows(
-        s,
-        &format!(
-            "SELECT {agg}(json_extract(data, '$.\"position\"')) AS p FROM {}",
-            ident(&o.table())
-        ),
-        vec![],
-    )?;
-    let edge = rows.first().and_then(|r| r.p);
-    Ok(match (edge, first) {
-        (None, _) => 0.0,
-        (Some(p), true) => p - 1.0,
-        (Some(p), false) => p + 1.0,
-    })
 }

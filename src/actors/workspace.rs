@@ -15,7 +15,6 @@ use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Headers, Request, Response, State};
 
-use super::limiter::{load_window, store_window};
 use super::migrations::{self, MIGRATIONS};
 use super::protocol::{
     HEADER_REQUEST_ID, HEADER_WORKSPACE_ID, PATH_BOOTSTRAP, PATH_DEBUG_PANIC, PATH_GRAPHQL,
@@ -52,6 +51,10 @@ pub struct WorkspaceActor {
     model: AssertUnwindSafe<RefCell<Option<Rc<WorkspaceModel>>>>,
     /// API key id -> (usable, checked at).
     api_keys: AssertUnwindSafe<ApiKeyCache>,
+    /// The workspace's request window (in memory on purpose, see `actors::limiter`).
+    window: AssertUnwindSafe<Cell<Option<crate::ratelimit::Window>>>,
+    /// Whether `_actor_meta` already holds this actor's workspace id.
+    knows_workspace_id: AssertUnwindSafe<Cell<bool>>,
     /// The executable /graphql schema and the metadata version it was built for.
     schema: AssertUnwindSafe<RefCell<Option<(i64, async_graphql::dynamic::Schema)>>>,
 }
@@ -65,6 +68,8 @@ impl DurableObject for WorkspaceActor {
             model: AssertUnwindSafe(RefCell::new(None)),
             api_keys: AssertUnwindSafe(Rc::new(RefCell::new(HashMap::new()))),
             schema: AssertUnwindSafe(RefCell::new(None)),
+            window: AssertUnwindSafe(Cell::new(None)),
+            knows_workspace_id: AssertUnwindSafe(Cell::new(false)),
         }
     }
 
@@ -298,16 +303,13 @@ impl WorkspaceActor {
     }
 
     fn count_request(&self) -> Result<Decision, QueryError> {
-        let s = self.state.storage().sql();
-        let window =
-            load_window(&s, "workspace").map_err(|e| QueryError::internal(e.log_message()))?;
         let (next, decision) = ratelimit::hit(
-            window,
+            self.window.get(),
             worker::Date::now().as_millis(),
             ratelimit::WORKSPACE_PER_MINUTE,
             ratelimit::MINUTE_MS,
         );
-        store_window(&s, "workspace", next).map_err(|e| QueryError::internal(e.log_message()))?;
+        self.window.set(Some(next));
         Ok(decision)
     }
 
@@ -349,11 +351,15 @@ impl WorkspaceActor {
     }
 
     fn remember_workspace_id(&self, workspace_id: &str) -> Result<(), ApiError> {
+        if self.knows_workspace_id.get() {
+            return Ok(());
+        }
         sql::exec(
             &self.state.storage().sql(),
             "INSERT INTO _actor_meta (key, value) VALUES ('workspaceId', ?) ON CONFLICT (key) DO NOTHING",
             vec![workspace_id.into()],
         )?;
+        self.knows_workspace_id.set(true);
         Ok(())
     }
 
@@ -544,7 +550,7 @@ impl WorkspaceActor {
             "SELECT id, name, applied_at FROM _migrations ORDER BY id",
             vec![],
         )?;
-        let window = load_window(&sql, "workspace")?;
+        let window = self.window.get();
         let body = json!({
             "workspaceId": self.meta("workspaceId")?,
             "schemaVersion": applied.last().map(|a| a.id).unwrap_or(0),

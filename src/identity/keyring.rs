@@ -20,6 +20,11 @@ use super::tokens::{self, Claims, SigningKey, TokenError, TokenType};
 /// How long an unknown `kid` is remembered as unknown, so forged kids cannot make every
 /// request query D1.
 const UNKNOWN_KID_TTL_MS: f64 = 60_000.0;
+/// Tokens whose signature this isolate already verified. RS256 verification costs a few
+/// milliseconds of wasm CPU and clients send the same access token for many requests, so
+/// verified claims are kept (expiry and type are still checked on every use). Bounded so
+/// a flood of distinct tokens cannot grow memory.
+const VERIFIED_CACHE_MAX: usize = 4096;
 
 /// A retired key as cached: the key and its validity end (unix seconds), or None when D1
 /// does not know the kid; and when that was looked up (ms).
@@ -29,6 +34,8 @@ thread_local! {
     static CURRENT: RefCell<Option<(String, Rc<SigningKey>)>> = const { RefCell::new(None) };
     /// kid -> (key and its validity end in unix seconds, or None when unknown; fetched at).
     static RETIRED: RefCell<HashMap<String, RetiredEntry>> = RefCell::new(HashMap::new());
+    /// token -> claims it verified to (signature and key checked once).
+    static VERIFIED: RefCell<HashMap<String, Claims>> = RefCell::new(HashMap::new());
     /// Highest token expiry already recorded in D1 for the current key.
     static RECORDED_UNTIL: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
 }
@@ -76,13 +83,26 @@ pub async fn sign(env: &Env, claims: &Claims) -> Result<String, String> {
 
 /// Verifies a token against the key its `kid` names.
 pub async fn verify(env: &Env, token: &str, accepted: &[TokenType]) -> Result<Claims, TokenError> {
+    if let Some(claims) = VERIFIED.with(|v| v.borrow().get(token).cloned()) {
+        // The signature was checked; time and type are checked again.
+        return tokens::check_claims(claims, accepted);
+    }
     let kid = tokens::kid_of(token)?;
     let key = current(env).map_err(TokenError::Malformed)?;
-    if kid == key.kid {
-        return tokens::verify(token, &key.decoding, accepted);
-    }
-    let decoding = retired_key(env, &kid).await?;
-    tokens::verify(token, &decoding, accepted)
+    let claims = if kid == key.kid {
+        tokens::verify(token, &key.decoding, accepted)?
+    } else {
+        let decoding = retired_key(env, &kid).await?;
+        tokens::verify(token, &decoding, accepted)?
+    };
+    VERIFIED.with(|v| {
+        let mut v = v.borrow_mut();
+        if v.len() >= VERIFIED_CACHE_MAX {
+            v.clear();
+        }
+        v.insert(token.to_string(), claims.clone());
+    });
+    Ok(claims)
 }
 
 async fn retired_key(env: &Env, kid: &str) -> Result<DecodingKey, TokenError> {

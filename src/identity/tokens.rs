@@ -196,16 +196,25 @@ pub fn verify(
             _ => TokenError::Malformed(e.to_string()),
         }
     })?;
+    check_claims(data.claims, accepted)
+}
+
+/// The time and type checks of [`verify`], for claims whose signature was already
+/// verified (the keyring's cache).
+pub fn check_claims(claims: Claims, accepted: &[TokenType]) -> Result<Claims, TokenError> {
+    let now = jsonwebtoken::get_current_timestamp() as i64;
+    if claims.exp + (LEEWAY_SECS as i64) < now {
+        return Err(TokenError::Expired);
+    }
     // jsonwebtoken checks `nbf` only when present; a token issued in the future is refused
     // too.
-    let now = jsonwebtoken::get_current_timestamp() as i64;
-    if data.claims.iat > now + LEEWAY_SECS as i64 {
+    if claims.iat > now + LEEWAY_SECS as i64 {
         return Err(TokenError::NotYetValid);
     }
-    if !accepted.contains(&data.claims.token_type) {
+    if !accepted.contains(&claims.token_type) {
         return Err(TokenError::WrongType);
     }
-    Ok(data.claims)
+    Ok(claims)
 }
 
 #[cfg(test)]

@@ -272,6 +272,15 @@ pub async fn sign_up(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Valu
     }))
 }
 
+fn user_not_found() -> QueryError {
+    err(
+        ErrorKind::Unauthenticated,
+        "USER_NOT_FOUND",
+        "User not found",
+    )
+    .with_user_friendly("User not found.")
+}
+
 fn user_exists() -> QueryError {
     err(
         ErrorKind::Forbidden,
@@ -307,14 +316,7 @@ async fn check_credentials(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResul
         .user_by_email(&email)
         .await
         .map_err(storage_err)?
-        .ok_or_else(|| {
-            err(
-                ErrorKind::Unauthenticated,
-                "USER_NOT_FOUND",
-                "User not found",
-            )
-            .with_user_friendly("User not found.")
-        })?;
+        .ok_or_else(user_not_found)?;
     let Some(hash) = user.password_hash.as_deref() else {
         return Err(err(
             ErrorKind::BadUserInput,
@@ -397,13 +399,7 @@ pub async fn tokens_from_login_token(mc: &MetaCtx, rc: &ResolverContext<'_>) -> 
         .user_by_email(&claims.sub)
         .await
         .map_err(storage_err)?
-        .ok_or_else(|| {
-            err(
-                ErrorKind::Unauthenticated,
-                "USER_NOT_FOUND",
-                "User not found",
-            )
-        })?;
+        .ok_or_else(user_not_found)?;
     let workspace_id = claims.workspace_id.clone().unwrap_or_default();
     let membership = d
         .membership(&user.id, &workspace_id)
@@ -603,13 +599,7 @@ pub async fn sign_up_in_new_workspace(
         .user(&user_id)
         .await
         .map_err(storage_err)?
-        .ok_or_else(|| {
-            err(
-                ErrorKind::Unauthenticated,
-                "USER_NOT_FOUND",
-                "User not found",
-            )
-        })?;
+        .ok_or_else(user_not_found)?;
     let workspace_id = uuid::Uuid::new_v4().to_string();
     let user_workspace_id = uuid::Uuid::new_v4().to_string();
     let member_id = uuid::Uuid::new_v4().to_string();

@@ -1518,7 +1518,7 @@ pub mod tests {
             rusqlite::Connection::open_in_memory().unwrap(),
         ));
         db.0.borrow()
-            .execute_batch(include_str!("../../migrations/actor/0004_search.sql"))
+            .execute_batch(include_str!("../../migrations/actor/0003_search.sql"))
             .unwrap();
         for o in &model.objects {
             for stmt in object_ddl(&model, o) {
