@@ -3,7 +3,7 @@
 // (npm package `twenty-client-sdk`).
 //
 // Usage:
-//   node scripts/gen-metadata-sdl.mjs [PKG_DIR] [--no-known-defaults] > src/metadata/twenty-metadata.graphql
+//   node scripts/gen-metadata-sdl.mjs [PKG_DIR] [--no-known-defaults] > generated/twenty-metadata.graphql
 //   PKG_DIR defaults to node_modules/twenty-client-sdk (an unpacked package dir).
 //
 // Why two sources: genql ships the schema twice, each lossy in a different way.

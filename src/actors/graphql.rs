@@ -91,6 +91,27 @@ fn set_record_count(s: &SqlStorage, n: i64) -> QueryResult<()> {
     .map_err(|e| QueryError::internal(e.to_string()))
 }
 
+/// Ends a mutation: keeps the record count in step with what it created and destroyed.
+fn finish(
+    changes: Vec<Change>,
+    value: Value,
+    s: &SqlStorage,
+    count_before: i64,
+) -> QueryResult<(Value, Vec<Change>)> {
+    let delta: i64 = changes
+        .iter()
+        .map(|c| match c.action {
+            "created" => 1,
+            "destroyed" => -1,
+            _ => 0,
+        })
+        .sum();
+    if delta != 0 {
+        set_record_count(s, count_before + delta)?;
+    }
+    Ok((value, changes))
+}
+
 /// What a request's resolvers use.
 pub struct GqlCtx {
     pub storage: Storage,
@@ -252,64 +273,40 @@ fn run(rc: &ResolverContext<'_>) -> QueryResult<Value> {
                     .map(str::to_string)
                     .ok_or_else(|| QueryError::bad_input("id is required"))
             };
-            let one = |e: &Engine, ids: Vec<String>| -> QueryResult<Value> {
-                Ok(e.fetch(object, &ids, &sel)?
-                    .into_iter()
-                    .next()
-                    .unwrap_or(Value::Null))
-            };
-            let value = match op {
-                Operation::CreateOne => {
-                    let ids =
-                        e.create_many(object, &[arg("data")], arg("upsert") == json!(true))?;
-                    one(&e, ids)?
-                }
+            let upsert = arg("upsert") == json!(true);
+            // Each mutation names the records it wrote; they are read back for the
+            // selection (destroyed ones are returned as they were).
+            let (ids, single) = match op {
+                Operation::CreateOne => (e.create_many(object, &[arg("data")], upsert)?, true),
                 Operation::CreateMany => {
                     let data = arg("data").as_array().cloned().unwrap_or_default();
-                    let ids = e.create_many(object, &data, arg("upsert") == json!(true))?;
-                    json!(e.fetch(object, &ids, &sel)?)
+                    (e.create_many(object, &data, upsert)?, false)
                 }
-                Operation::UpdateOne => {
-                    let id = e.update_one(object, &id()?, &arg("data"))?;
-                    one(&e, vec![id])?
-                }
+                Operation::UpdateOne => (vec![e.update_one(object, &id()?, &arg("data"))?], true),
                 Operation::UpdateMany => {
-                    let ids = e.update_many(object, &arg("filter"), &arg("data"))?;
-                    json!(e.fetch(object, &ids, &sel)?)
+                    (e.update_many(object, &arg("filter"), &arg("data"))?, false)
                 }
-                Operation::DeleteOne => {
-                    let id = e.delete_one(object, &id()?)?;
-                    one(&e, vec![id])?
+                Operation::DeleteOne => (vec![e.delete_one(object, &id()?)?], true),
+                Operation::DeleteMany => (e.delete_many(object, &arg("filter"))?, false),
+                Operation::RestoreOne => (vec![e.restore_one(object, &id()?)?], true),
+                Operation::RestoreMany => (e.restore_many(object, &arg("filter"))?, false),
+                Operation::DestroyOne => {
+                    let value = e.destroy_one(object, &id()?)?;
+                    return finish(e.changes, value, &storage_sql, count_before);
                 }
-                Operation::DeleteMany => {
-                    let ids = e.delete_many(object, &arg("filter"))?;
-                    json!(e.fetch(object, &ids, &sel)?)
+                Operation::DestroyMany => {
+                    let value = json!(e.destroy_many(object, &arg("filter"))?);
+                    return finish(e.changes, value, &storage_sql, count_before);
                 }
-                Operation::RestoreOne => {
-                    let id = e.restore_one(object, &id()?)?;
-                    one(&e, vec![id])?
-                }
-                Operation::RestoreMany => {
-                    let ids = e.restore_many(object, &arg("filter"))?;
-                    json!(e.fetch(object, &ids, &sel)?)
-                }
-                Operation::DestroyOne => e.destroy_one(object, &id()?)?,
-                Operation::DestroyMany => json!(e.destroy_many(object, &arg("filter"))?),
                 _ => return Err(QueryError::new(ErrorKind::NotSupported, "not a mutation")),
             };
-            let delta: i64 = e
-                .changes
-                .iter()
-                .map(|c| match c.action {
-                    "created" => 1,
-                    "destroyed" => -1,
-                    _ => 0,
-                })
-                .sum();
-            if delta != 0 {
-                set_record_count(&storage_sql, count_before + delta)?;
-            }
-            Ok((value, e.changes))
+            let rows = e.fetch(object, &ids, &sel)?;
+            let value = if single {
+                rows.into_iter().next().unwrap_or(Value::Null)
+            } else {
+                json!(rows)
+            };
+            finish(e.changes, value, &storage_sql, count_before)
         },
     );
     match outcome {

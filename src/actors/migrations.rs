@@ -18,24 +18,22 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-/// Every actor migration, in order; `id` and `name` spell the file name `{id:04}_{name}.sql`
-/// (checked by a test).
+/// A migration entry: `id` and `name` spell the file `migrations/actor/{id:04}_{name}.sql`.
+macro_rules! migration {
+    ($id:literal, $name:literal, $file:literal) => {
+        Migration {
+            id: $id,
+            name: $name,
+            sql: include_str!(concat!("../../migrations/actor/", $file)),
+        }
+    };
+}
+
+/// Every actor migration, in order (a test checks entries and files agree).
 pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        id: 1,
-        name: "init",
-        sql: include_str!("../../migrations/actor/0001_init.sql"),
-    },
-    Migration {
-        id: 2,
-        name: "metadata",
-        sql: include_str!("../../migrations/actor/0002_metadata.sql"),
-    },
-    Migration {
-        id: 3,
-        name: "search",
-        sql: include_str!("../../migrations/actor/0003_search.sql"),
-    },
+    migration!(1, "init", "0001_init.sql"),
+    migration!(2, "metadata", "0002_metadata.sql"),
+    migration!(3, "search", "0003_search.sql"),
 ];
 
 /// The schema version a fully migrated actor reports.

@@ -202,6 +202,19 @@ impl Directory {
 
     // --- workspaces and memberships ----------------------------------------------------
 
+    /// The active membership matching `condition`.
+    async fn first_membership(
+        &self,
+        condition: &str,
+        args: &[JsValue],
+    ) -> DirResult<Option<MembershipRow>> {
+        self.first(
+            &format!("{MEMBERSHIP_SELECT} WHERE {condition} AND uw.removed_at IS NULL"),
+            args,
+        )
+        .await
+    }
+
     /// Active memberships of a user, oldest first.
     pub async fn memberships(&self, user_id: &str) -> DirResult<Vec<MembershipRow>> {
         self.all(
@@ -220,11 +233,8 @@ impl Directory {
         user_id: &str,
         workspace_id: &str,
     ) -> DirResult<Option<MembershipRow>> {
-        self.first(
-            &format!(
-                "{MEMBERSHIP_SELECT} WHERE uw.user_id = ? AND uw.workspace_id = ? \
-                 AND uw.removed_at IS NULL"
-            ),
+        self.first_membership(
+            "uw.user_id = ? AND uw.workspace_id = ?",
             &[s(user_id), s(workspace_id)],
         )
         .await
@@ -235,11 +245,8 @@ impl Directory {
         workspace_id: &str,
         workspace_member_id: &str,
     ) -> DirResult<Option<MembershipRow>> {
-        self.first(
-            &format!(
-                "{MEMBERSHIP_SELECT} WHERE uw.workspace_id = ? AND uw.workspace_member_id = ? \
-                 AND uw.removed_at IS NULL"
-            ),
+        self.first_membership(
+            "uw.workspace_id = ? AND uw.workspace_member_id = ?",
             &[s(workspace_id), s(workspace_member_id)],
         )
         .await

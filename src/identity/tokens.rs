@@ -35,25 +35,20 @@ pub enum TokenType {
 
 /// The union of Twenty's JWT payloads (`auth/types/*-jwt-payload.type.ts`); each token type
 /// fills its own subset.
+/// Absent claims are left out of the token (`skip_serializing_none`), as Twenty's are.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Claims {
     pub sub: String,
     #[serde(rename = "type")]
     pub token_type: TokenType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace_member_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_workspace_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_provider: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targeted_token_type: Option<TokenType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
     pub iat: i64,
     pub exp: i64,

@@ -32,6 +32,14 @@ fn key_json(k: &ApiKeyRow) -> Value {
     })
 }
 
+/// `input: {id}` of apiKey / revokeApiKey.
+fn input_id(rc: &ResolverContext<'_>) -> String {
+    arg(rc, "input")["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn dir(mc: &MetaCtx) -> QueryResult<Directory> {
     Directory::new(&mc.env).map_err(storage_err)
 }
@@ -61,12 +69,12 @@ pub async fn list(mc: &MetaCtx) -> QueryResult<Value> {
 
 pub async fn get(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
     let ws = require_workspace(mc)?;
-    let id = arg(rc, "input")["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    Ok(dir(mc)?
-        .api_key(ws.workspace_id(), &id)
+    let id = input_id(rc);
+    key_or_null(&dir(mc)?, ws.workspace_id(), &id).await
+}
+
+async fn key_or_null(d: &Directory, workspace_id: &str, id: &str) -> QueryResult<Value> {
+    Ok(d.api_key(workspace_id, id)
         .await
         .map_err(storage_err)?
         .map(|k| key_json(&k))
@@ -101,20 +109,13 @@ pub async fn create(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value
 
 pub async fn revoke(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
     let ws = require_workspace(mc)?;
-    let id = arg(rc, "input")["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let id = input_id(rc);
     let d = dir(mc)?;
     d.revoke_api_key(ws.workspace_id(), &id, &now_iso())
         .await
         .map_err(storage_err)?;
     ws.forget_api_key(&id);
-    Ok(d.api_key(ws.workspace_id(), &id)
-        .await
-        .map_err(storage_err)?
-        .map(|k| key_json(&k))
-        .unwrap_or(Value::Null))
+    key_or_null(&d, ws.workspace_id(), &id).await
 }
 
 pub async fn generate_token(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {

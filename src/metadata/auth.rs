@@ -102,25 +102,11 @@ async fn issue_pair(
     user: &UserRow,
     membership: Option<&MembershipRow>,
 ) -> QueryResult<Value> {
-    let now = now_secs();
-    let access_ttl = config_secs(&mc.env, "ACCESS_TOKEN_TTL_SECS", ACCESS_TOKEN_TTL_DEFAULT);
-    let (access, target) = match membership {
-        Some(m) => {
-            let mut c = Claims::new(TokenType::Access, &user.id, now, access_ttl);
-            c.user_id = Some(user.id.clone());
-            c.workspace_id = Some(m.workspace_id.clone());
-            c.workspace_member_id = Some(m.workspace_member_id.clone());
-            c.user_workspace_id = Some(m.user_workspace_id.clone());
-            c.auth_provider = Some("password".into());
-            (c, TokenType::Access)
-        }
-        None => {
-            let mut c = Claims::new(TokenType::WorkspaceAgnostic, &user.id, now, access_ttl);
-            c.user_id = Some(user.id.clone());
-            c.auth_provider = Some("password".into());
-            (c, TokenType::WorkspaceAgnostic)
-        }
+    let target = match membership {
+        Some(_) => TokenType::Access,
+        None => TokenType::WorkspaceAgnostic,
     };
+    let access = issue_access_only(mc, user, membership).await?;
     let refresh = issue_refresh(
         mc,
         user,
@@ -129,7 +115,7 @@ async fn issue_pair(
     )
     .await?;
     Ok(json!({
-        "accessOrWorkspaceAgnosticToken": sign(mc, &access).await?,
+        "accessOrWorkspaceAgnosticToken": access,
         "refreshToken": refresh,
     }))
 }
@@ -272,6 +258,14 @@ pub async fn sign_up(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Valu
     }))
 }
 
+fn no_access() -> QueryError {
+    err(
+        ErrorKind::Unauthenticated,
+        "USER_WORKSPACE_NOT_FOUND",
+        "User does not have access to this workspace",
+    )
+}
+
 fn user_not_found() -> QueryError {
     err(
         ErrorKind::Unauthenticated,
@@ -405,13 +399,7 @@ pub async fn tokens_from_login_token(mc: &MetaCtx, rc: &ResolverContext<'_>) -> 
         .membership(&user.id, &workspace_id)
         .await
         .map_err(storage_err)?
-        .ok_or_else(|| {
-            err(
-                ErrorKind::Unauthenticated,
-                "USER_WORKSPACE_NOT_FOUND",
-                "User does not have access to this workspace",
-            )
-        })?;
+        .ok_or_else(no_access)?;
     Ok(json!({ "tokens": issue_pair(mc, &user, Some(&membership)).await? }))
 }
 
@@ -506,13 +494,7 @@ pub async fn renew_token(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<
             d.membership(&user.id, w)
                 .await
                 .map_err(storage_err)?
-                .ok_or_else(|| {
-                    err(
-                        ErrorKind::Unauthenticated,
-                        "USER_WORKSPACE_NOT_FOUND",
-                        "User does not have access to this workspace",
-                    )
-                })?,
+                .ok_or_else(no_access)?,
         ),
         _ => None,
     };

@@ -161,6 +161,13 @@ pub const ACTOR_SOURCES: &[&str] = &[
     "APPLICATION",
 ];
 
+/// The sub-fields that make up a phone's number (without `additionalPhones`).
+pub const PHONE_NUMBER: &[&str] = &[
+    "primaryPhoneNumber",
+    "primaryPhoneCountryCode",
+    "primaryPhoneCallingCode",
+];
+
 /// Sub-fields whose concatenation an aggregate counts as "the value" of the composite
 /// (`getSubfieldsForAggregateOperation`).
 pub fn aggregate_subfields(t: FieldType) -> &'static [&'static str] {
@@ -180,11 +187,7 @@ pub fn aggregate_subfields(t: FieldType) -> &'static [&'static str] {
         FieldType::Links => &["primaryLinkUrl"],
         FieldType::Actor => &["workspaceMemberId", "source"],
         FieldType::Emails => &["primaryEmail"],
-        FieldType::Phones => &[
-            "primaryPhoneNumber",
-            "primaryPhoneCountryCode",
-            "primaryPhoneCallingCode",
-        ],
+        FieldType::Phones => PHONE_NUMBER,
         FieldType::RichText => &["blocknote", "markdown"],
         _ => &[],
     }

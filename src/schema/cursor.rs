@@ -360,68 +360,59 @@ mod tests {
     #[test]
     fn keyset_conditions() {
         // Only the tie-breaker.
-        check(
-            json!(null),
-            json!({"id": "b"}),
-            true,
-            "((p.id > ?))",
-            vec![t("b")],
-        );
-        check(
-            json!(null),
-            json!({"id": "b"}),
-            false,
-            "((p.id < ?))",
-            vec![t("b")],
-        );
-        // Ascending, NULLs last, forward: after v, or NULL.
-        check(
-            json!([{"score": "AscNullsLast"}]),
-            json!({"score": 3, "id": "b"}),
-            true,
-            &format!("(((({S} > ? OR {S} IS NULL))) OR ((({S} = ?) AND (p.id > ?))))"),
-            vec![Param::Int(3), Param::Int(3), t("b")],
-        );
-        // Backward over the same ordering: NULLs are scanned first, so none follow.
-        check(
-            json!([{"score": "AscNullsLast"}]),
-            json!({"score": 3, "id": "b"}),
-            false,
-            &format!("((({S} < ?)) OR ((({S} = ?) AND (p.id < ?))))"),
-            vec![Param::Int(3), Param::Int(3), t("b")],
-        );
-        // Cursor inside the leading NULL block: any non-NULL follows.
-        check(
-            json!([{"score": "AscNullsFirst"}]),
-            json!({"score": null, "id": "b"}),
-            true,
-            &format!("((({S} IS NOT NULL)) OR ((({S} IS NULL) AND (p.id > ?))))"),
-            vec![t("b")],
-        );
-        // Cursor inside the trailing NULL block: only the tie-breaker advances.
-        check(
-            json!([{"score": "DescNullsLast"}]),
-            json!({"score": null, "id": "b"}),
-            true,
-            &format!("((({S} IS NULL) AND (p.id > ?)))"),
-            vec![t("b")],
-        );
-        // Text compares lowered, like the ORDER BY.
-        check(
-            json!([{"name": {"firstName": "DescNullsFirst"}}]),
+        for (forward, text) in [(true, "((p.id > ?))"), (false, "((p.id < ?))")] {
+            check(json!(null), json!({"id": "b"}), forward, text, vec![t("b")]);
+        }
+        for (forward, text) in [
+            // Ascending, NULLs last, forward: after v, or NULL.
+            (
+                true,
+                format!("(((({S} > ? OR {S} IS NULL))) OR ((({S} = ?) AND (p.id > ?))))"),
+            ),
+            // Backward over the same ordering: NULLs are scanned first, so none follow.
+            (
+                false,
+                format!("((({S} < ?)) OR ((({S} = ?) AND (p.id < ?))))"),
+            ),
+        ] {
+            check(
+                json!([{"score": "AscNullsLast"}]),
+                json!({"score": 3, "id": "b"}),
+                forward,
+                &text,
+                vec![Param::Int(3), Param::Int(3), t("b")],
+            );
+        }
+        for (direction, text) in [
+            // Cursor inside the leading NULL block: any non-NULL follows.
+            (
+                "AscNullsFirst",
+                format!("((({S} IS NOT NULL)) OR ((({S} IS NULL) AND (p.id > ?))))"),
+            ),
+            // Cursor inside the trailing NULL block: only the tie-breaker advances.
+            ("DescNullsLast", format!("((({S} IS NULL) AND (p.id > ?)))")),
+        ] {
+            check(
+                json!([{"score": direction}]),
+                json!({"score": null, "id": "b"}),
+                true,
+                &text,
+                vec![t("b")],
+            );
+        }
+        // Text compares lowered, like the ORDER BY; legacy dotted keys are read too.
+        for cursor in [
             json!({"name": {"firstName": "Bob"}, "id": "b"}),
-            true,
-            &format!("((({F} < lower(?))) OR ((({F} = lower(?)) AND (p.id > ?))))"),
-            vec![t("Bob"), t("Bob"), t("b")],
-        );
-        // Legacy dotted keys are read too.
-        check(
-            json!([{"name": {"firstName": "DescNullsFirst"}}]),
             json!({"name.firstName": "Bob", "id": "b"}),
-            true,
-            &format!("((({F} < lower(?))) OR ((({F} = lower(?)) AND (p.id > ?))))"),
-            vec![t("Bob"), t("Bob"), t("b")],
-        );
+        ] {
+            check(
+                json!([{"name": {"firstName": "DescNullsFirst"}}]),
+                cursor,
+                true,
+                &format!("((({F} < lower(?))) OR ((({F} = lower(?)) AND (p.id > ?))))"),
+                vec![t("Bob"), t("Bob"), t("b")],
+            );
+        }
         // A non-nullable field never gets the IS NULL branch.
         check(
             json!([{"createdAt": "AscNullsLast"}]),

@@ -1111,22 +1111,19 @@ impl<'a> Engine<'a> {
         o: &ObjectMetadata,
         filter_json: &Value,
     ) -> QueryResult<Vec<String>> {
-        Self::require_filter(filter_json)?;
-        let rows = self.matching(o, filter_json, false, "delete")?;
         let now = self.ctx.now.clone();
-        let mut ids = vec![];
-        for r in rows {
-            self.set_deleted(o, &r, Some(&now), "deleted")?;
-            ids.push(r.id);
-        }
-        Ok(ids)
+        self.set_deleted_many(o, filter_json, Some(&now), "delete")
+    }
+
+    /// A record by id, soft-deleted or not (restore and destroy reach both).
+    fn any_by_id(&self, o: &ObjectMetadata, id: &str) -> QueryResult<Record> {
+        self.by_ids(o, &[id.to_string()], true)?
+            .pop()
+            .ok_or_else(QueryError::not_found)
     }
 
     pub fn restore_one(&mut self, o: &ObjectMetadata, id: &str) -> QueryResult<String> {
-        let r = self
-            .by_ids(o, &[id.to_string()], true)?
-            .pop()
-            .ok_or_else(QueryError::not_found)?;
+        let r = self.any_by_id(o, id)?;
         self.set_deleted(o, &r, None, "restored")?;
         Ok(r.id)
     }
@@ -1136,11 +1133,28 @@ impl<'a> Engine<'a> {
         o: &ObjectMetadata,
         filter_json: &Value,
     ) -> QueryResult<Vec<String>> {
+        self.set_deleted_many(o, filter_json, None, "restore")
+    }
+
+    /// Soft-deletes (`at` = now) or restores (`at` = None) the records matching a filter;
+    /// only records whose state changes are touched and returned.
+    fn set_deleted_many(
+        &mut self,
+        o: &ObjectMetadata,
+        filter_json: &Value,
+        at: Option<&str>,
+        verb: &str,
+    ) -> QueryResult<Vec<String>> {
         Self::require_filter(filter_json)?;
-        let rows = self.matching(o, filter_json, true, "restore")?;
+        let restoring = at.is_none();
+        let rows = self.matching(o, filter_json, restoring, verb)?;
+        let action = if restoring { "restored" } else { "deleted" };
         let mut ids = vec![];
-        for r in rows.into_iter().filter(|r| r.deleted_at.is_some()) {
-            self.set_deleted(o, &r, None, "restored")?;
+        for r in rows
+            .into_iter()
+            .filter(|r| r.deleted_at.is_some() == restoring)
+        {
+            self.set_deleted(o, &r, at, action)?;
             ids.push(r.id);
         }
         Ok(ids)
@@ -1199,10 +1213,7 @@ impl<'a> Engine<'a> {
     }
 
     pub fn destroy_one(&mut self, o: &ObjectMetadata, id: &str) -> QueryResult<Value> {
-        let r = self
-            .by_ids(o, &[id.to_string()], true)?
-            .pop()
-            .ok_or_else(QueryError::not_found)?;
+        let r = self.any_by_id(o, id)?;
         let shaped = self.shape(o, std::slice::from_ref(&r), &Selection::default(), 0)?;
         self.destroy(o, vec![r])?;
         Ok(shaped.into_iter().next().unwrap_or(Value::Null))
@@ -1468,42 +1479,50 @@ pub mod tests {
         Ok(())
     }
 
-    impl Db for Sqlite {
-        fn query(&self, sql: &Sql) -> QueryResult<Vec<Row>> {
+    impl Sqlite {
+        /// Runs `run` on `sql` prepared, with its parameters bound.
+        fn with_statement<T>(
+            &self,
+            sql: &Sql,
+            run: impl FnOnce(&mut rusqlite::Statement<'_>) -> QueryResult<T>,
+        ) -> QueryResult<T> {
             let sql = sql.bindable();
             let conn = self.0.borrow();
             let mut stmt = conn
                 .prepare(&sql.text)
                 .map_err(|e| internal(format!("{e}: {}", sql.text)))?;
             bind(&mut stmt, &sql.params).map_err(internal)?;
-            let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
-            let mut rows = stmt.raw_query();
-            let mut out = vec![];
-            while let Some(r) = rows.next().map_err(internal)? {
-                let mut m = Map::new();
-                for (i, n) in names.iter().enumerate() {
-                    let v = match r.get_ref(i).map_err(internal)? {
-                        ValueRef::Null => Value::Null,
-                        ValueRef::Integer(i) => json!(i),
-                        ValueRef::Real(f) => json!(f),
-                        ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
-                        ValueRef::Blob(_) => Value::Null,
-                    };
-                    m.insert(n.clone(), v);
+            run(&mut stmt)
+        }
+    }
+
+    impl Db for Sqlite {
+        fn query(&self, sql: &Sql) -> QueryResult<Vec<Row>> {
+            self.with_statement(sql, |stmt| {
+                let names: Vec<String> =
+                    stmt.column_names().iter().map(|s| s.to_string()).collect();
+                let mut rows = stmt.raw_query();
+                let mut out = vec![];
+                while let Some(r) = rows.next().map_err(internal)? {
+                    let mut m = Map::new();
+                    for (i, n) in names.iter().enumerate() {
+                        let v = match r.get_ref(i).map_err(internal)? {
+                            ValueRef::Null => Value::Null,
+                            ValueRef::Integer(i) => json!(i),
+                            ValueRef::Real(f) => json!(f),
+                            ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
+                            ValueRef::Blob(_) => Value::Null,
+                        };
+                        m.insert(n.clone(), v);
+                    }
+                    out.push(m);
                 }
-                out.push(m);
-            }
-            Ok(out)
+                Ok(out)
+            })
         }
 
         fn exec(&self, sql: &Sql) -> QueryResult<usize> {
-            let sql = sql.bindable();
-            let conn = self.0.borrow();
-            let mut stmt = conn
-                .prepare(&sql.text)
-                .map_err(|e| internal(format!("{e}: {}", sql.text)))?;
-            bind(&mut stmt, &sql.params).map_err(internal)?;
-            stmt.raw_execute().map_err(internal)
+            self.with_statement(sql, |stmt| stmt.raw_execute().map_err(internal))
         }
     }
 
@@ -1563,6 +1582,42 @@ pub mod tests {
         parse(&mut tokens.into_iter().peekable())
     }
 
+    /// The objects of `model` named `names`.
+    fn objects<'m, const N: usize>(
+        model: &'m WorkspaceModel,
+        names: [&str; N],
+    ) -> [&'m ObjectMetadata; N] {
+        names.map(|name| model.object(name).unwrap())
+    }
+
+    /// The `edges` of a connection.
+    fn edges(connection: &Value) -> &[Value] {
+        connection["edges"].as_array().unwrap()
+    }
+
+    /// `findMany` on `o` with `args`, selecting `selection`.
+    fn find(e: &Engine, o: &ObjectMetadata, args: FindArgs, selection: &str) -> QueryResult<Value> {
+        e.find_many(o, &args, &sel(selection))
+    }
+
+    /// `findMany` on `o` ordered by `order_by`, selecting `selection`.
+    fn sorted(e: &Engine, o: &ObjectMetadata, order_by: Value, selection: &str) -> Value {
+        let args = FindArgs {
+            order_by,
+            ..Default::default()
+        };
+        find(e, o, args, selection).unwrap()
+    }
+
+    /// How many records of `o` match `filter` (on one page).
+    fn matching(e: &Engine, o: &ObjectMetadata, filter: Value) -> usize {
+        let args = FindArgs {
+            filter,
+            ..Default::default()
+        };
+        edges(&find(e, o, args, "edges { node { id } }").unwrap()).len()
+    }
+
     const P1: &str = "11111111-1111-4111-8111-111111111111";
     const P2: &str = "22222222-2222-4222-8222-222222222222";
     const P3: &str = "33333333-3333-4333-8333-333333333333";
@@ -1596,14 +1651,14 @@ pub mod tests {
         e.create_many(person, &[json!({"id": P3, "jobTitle": "C"})], false)
             .unwrap();
         // 2. findMany
-        let all = e
-            .find_many(
-                person,
-                &FindArgs::default(),
-                &sel("edges { node { id jobTitle } } pageInfo { hasNextPage } totalCount"),
-            )
-            .unwrap();
-        assert_eq!(all["edges"].as_array().unwrap().len(), 3);
+        let all = find(
+            &e,
+            person,
+            FindArgs::default(),
+            "edges { node { id jobTitle } } pageInfo { hasNextPage } totalCount",
+        )
+        .unwrap();
+        assert_eq!(edges(&all).len(), 3);
         assert_eq!(all["totalCount"], 3);
         assert_eq!(all["pageInfo"]["hasNextPage"], false);
         // 2b. findOne
@@ -1623,17 +1678,8 @@ pub mod tests {
         e.update_one(person, P3, &json!({"jobTitle": "New City"}))
             .unwrap();
         // 4. find by the new values
-        let found = e
-            .find_many(
-                person,
-                &FindArgs {
-                    filter: json!({"jobTitle": {"eq": "Updated City"}}),
-                    ..Default::default()
-                },
-                &sel("edges { node { id } }"),
-            )
-            .unwrap();
-        assert_eq!(found["edges"].as_array().unwrap().len(), 2);
+        let updated_city = json!({"jobTitle": {"eq": "Updated City"}});
+        assert_eq!(matching(&e, person, updated_city), 2);
         // 5. deleteMany, 5b. deleteOne
         let deleted = e
             .delete_many(person, &json!({"id": {"in": [P1, P2]}}))
@@ -1644,17 +1690,7 @@ pub mod tests {
         );
         e.delete_one(person, P3).unwrap();
         // 6. not found anymore
-        let gone = e
-            .find_many(
-                person,
-                &FindArgs {
-                    filter: json!({"id": {"in": [P1, P2]}}),
-                    ..Default::default()
-                },
-                &sel("edges { node { id } }"),
-            )
-            .unwrap();
-        assert_eq!(gone["edges"].as_array().unwrap().len(), 0);
+        assert_eq!(matching(&e, person, json!({"id": {"in": [P1, P2]}})), 0);
         assert_eq!(
             e.find_one(person, &json!({"id": {"eq": P3}}), &fields)
                 .unwrap_err()
@@ -1662,17 +1698,8 @@ pub mod tests {
             ErrorKind::NotFound
         );
         // 7. found with a deletedAt filter
-        let with_deleted = e
-            .find_many(
-                person,
-                &FindArgs {
-                    filter: json!({"id": {"in": [P1, P2]}, "not": {"deletedAt": {"is": "NULL"}}}),
-                    ..Default::default()
-                },
-                &sel("edges { node { id } }"),
-            )
-            .unwrap();
-        assert_eq!(with_deleted["edges"].as_array().unwrap().len(), 2);
+        let with_deleted = json!({"id": {"in": [P1, P2]}, "not": {"deletedAt": {"is": "NULL"}}});
+        assert_eq!(matching(&e, person, with_deleted), 2);
         // 8. destroy
         assert_eq!(
             e.destroy_many(person, &json!({"id": {"in": [P1, P2]}}))
@@ -1682,24 +1709,14 @@ pub mod tests {
         );
         e.destroy_one(person, P3).unwrap();
         // 9. gone for good
-        let none = e
-            .find_many(
-                person,
-                &FindArgs {
-                    filter: json!({"not": {"deletedAt": {"is": "NULL"}}}),
-                    ..Default::default()
-                },
-                &sel("edges { node { id } }"),
-            )
-            .unwrap();
-        assert_eq!(none["edges"].as_array().unwrap().len(), 0);
+        let deleted = json!({"not": {"deletedAt": {"is": "NULL"}}});
+        assert_eq!(matching(&e, person, deleted), 0);
     }
 
     #[test]
     fn nested_relations_both_ways_in_batches() {
         let (model, db) = setup();
-        let company = model.object("company").unwrap();
-        let person = model.object("person").unwrap();
+        let [company, person] = objects(&model, ["company", "person"]);
         let mut e = Engine::new(&model, &db, ctx());
         let c = e
             .create_many(
@@ -1718,35 +1735,27 @@ pub mod tests {
         }
         e.create_many(person, &[json!({"jobTitle": "loner"})], false)
             .unwrap();
-        let people = e
-            .find_many(
-                person,
-                &FindArgs {
-                    order_by: json!([{"jobTitle": "AscNullsFirst"}]),
-                    ..Default::default()
-                },
-                &sel("edges { node { jobTitle companyId company { name } } }"),
-            )
-            .unwrap();
-        let edges = people["edges"].as_array().unwrap();
-        assert_eq!(edges[0]["node"]["jobTitle"], "loner");
-        assert!(edges[0]["node"]["company"].is_null());
-        assert_eq!(edges[1]["node"]["company"]["name"], "Acme");
-        assert_eq!(edges[2]["node"]["company"]["name"], "Globex");
-        let companies = e
-            .find_many(
-                company,
-                &FindArgs {
-                    order_by: json!([{"name": "AscNullsFirst"}]),
-                    ..Default::default()
-                },
-                &sel("edges { node { name people { edges { node { jobTitle } } totalCount } } }"),
-            )
-            .unwrap();
+        let people = sorted(
+            &e,
+            person,
+            json!([{"jobTitle": "AscNullsFirst"}]),
+            "edges { node { jobTitle companyId company { name } } }",
+        );
+        let people = edges(&people);
+        assert_eq!(people[0]["node"]["jobTitle"], "loner");
+        assert!(people[0]["node"]["company"].is_null());
+        assert_eq!(people[1]["node"]["company"]["name"], "Acme");
+        assert_eq!(people[2]["node"]["company"]["name"], "Globex");
+        let companies = sorted(
+            &e,
+            company,
+            json!([{"name": "AscNullsFirst"}]),
+            "edges { node { name people { edges { node { jobTitle } } totalCount } } }",
+        );
         let acme = &companies["edges"][0]["node"];
         assert_eq!(acme["name"], "Acme");
         assert_eq!(acme["people"]["totalCount"], 3);
-        assert_eq!(acme["people"]["edges"].as_array().unwrap().len(), 3);
+        assert_eq!(edges(&acme["people"]).len(), 3);
         // Connecting to a missing company fails and writes nothing.
         let err = e
             .create_many(
@@ -1758,17 +1767,10 @@ pub mod tests {
         assert_eq!(err.kind, ErrorKind::BadUserInput);
         // Destroying a company detaches its people (SET_NULL).
         e.destroy_one(company, &c[0]).unwrap();
-        let orphans = e
-            .find_many(
-                person,
-                &FindArgs {
-                    filter: json!({"companyId": {"is": "NULL"}}),
-                    ..Default::default()
-                },
-                &sel("edges { node { id } }"),
-            )
-            .unwrap();
-        assert_eq!(orphans["edges"].as_array().unwrap().len(), 4);
+        assert_eq!(
+            matching(&e, person, json!({"companyId": {"is": "NULL"}})),
+            4
+        );
     }
 
     #[test]
@@ -1805,7 +1807,7 @@ pub mod tests {
                     &sel("edges { node { id } cursor } pageInfo { hasNextPage endCursor }"),
                 )
                 .unwrap();
-            for edge in page["edges"].as_array().unwrap() {
+            for edge in edges(&page) {
                 seen.push(edge["node"]["id"].as_str().unwrap().to_string());
             }
             if page["pageInfo"]["hasNextPage"] != true {
@@ -1858,8 +1860,7 @@ pub mod tests {
     #[test]
     fn search_ranks_across_objects() {
         let (model, db) = setup();
-        let person = model.object("person").unwrap();
-        let company = model.object("company").unwrap();
+        let [person, company] = objects(&model, ["person", "company"]);
         let mut e = Engine::new(&model, &db, ctx());
         e.create_many(person, &[json!({"name": {"firstName": "Ada", "lastName": "Lovelace"}, "emails": {"primaryEmail": "ada@analytical.org"}})], false).unwrap();
         let acme = e
@@ -1874,9 +1875,7 @@ pub mod tests {
                 .clone()
         };
         let r = e.search(&args("ada")).unwrap();
-        let labels: Vec<&str> = r["edges"]
-            .as_array()
-            .unwrap()
+        let labels: Vec<&str> = edges(&r)
             .iter()
             .map(|e| e["node"]["label"].as_str().unwrap())
             .collect();
@@ -1886,27 +1885,12 @@ pub mod tests {
         assert_eq!(r["edges"][0]["node"]["objectNameSingular"], "person");
         // Deleted records leave the index; restored ones come back.
         e.delete_one(company, &acme[0]).unwrap();
-        assert_eq!(
-            e.search(&args("adaptive")).unwrap()["edges"]
-                .as_array()
-                .unwrap()
-                .len(),
-            0
-        );
+        assert_eq!(edges(&e.search(&args("adaptive")).unwrap()).len(), 0);
         e.restore_one(company, &acme[0]).unwrap();
-        assert_eq!(
-            e.search(&args("adaptive")).unwrap()["edges"]
-                .as_array()
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(edges(&e.search(&args("adaptive")).unwrap()).len(), 1);
         let mut only = args("ada");
         only.insert("includedObjectNameSingulars".into(), json!(["company"]));
-        assert_eq!(
-            e.search(&only).unwrap()["edges"].as_array().unwrap().len(),
-            1
-        );
+        assert_eq!(edges(&e.search(&only).unwrap()).len(), 1);
     }
 
     #[test]
@@ -1938,8 +1922,7 @@ pub mod tests {
     #[test]
     fn writes_are_validated_and_unique_fields_enforced() {
         let (model, db) = setup();
-        let person = model.object("person").unwrap();
-        let opp = model.object("opportunity").unwrap();
+        let [person, opp] = objects(&model, ["person", "opportunity"]);
         let mut e = Engine::new(&model, &db, ctx());
         let check = |r: QueryResult<Vec<String>>, contains: &str| {
             let err = r.unwrap_err();

@@ -503,39 +503,39 @@ struct Leaf {
     enum_values: Option<(String, Vec<String>)>,
 }
 
-const STRING_OPS: &[&str] = &[
-    "eq",
-    "neq",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "in",
-    "is",
-    "like",
-    "ilike",
-    "startsWith",
-    "endsWith",
-];
-const NUMBER_OPS: &[&str] = &["eq", "neq", "gt", "gte", "lt", "lte", "in", "is"];
+/// The comparisons text, numbers, dates, ids and enums share, in Twenty's order.
+const COMPARISON_OPS: &[&str] = &["eq", "neq", "gt", "gte", "lt", "lte", "in"];
+const STRING_OPS: &[&str] = &concat_ops::<12>(
+    COMPARISON_OPS,
+    &["is", "like", "ilike", "startsWith", "endsWith"],
+);
+const NUMBER_OPS: &[&str] = &concat_ops::<8>(COMPARISON_OPS, &["is"]);
 const BOOLEAN_OPS: &[&str] = &["eq", "is"];
 const ARRAY_OPS: &[&str] = &["containsIlike", "is", "isEmptyArray"];
 const MULTI_SELECT_OPS: &[&str] = &["containsAny", "is", "isEmptyArray"];
-const ENUM_OPS: &[&str] = &[
-    "eq",
-    "neq",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "in",
-    "containsAny",
-    "is",
-    "isEmptyArray",
-];
+const ENUM_OPS: &[&str] = &concat_ops::<10>(COMPARISON_OPS, MULTI_SELECT_OPS);
 const RAW_JSON_OPS: &[&str] = &["is", "like"];
 const RICH_TEXT_OPS: &[&str] = &["ilike"];
 const COMPOSITE_OPS: &[&str] = &["eq", "neq", "is"];
+
+/// `first` followed by `rest`, as an array of their total length `N` (checked when compiling).
+const fn concat_ops<const N: usize>(
+    first: &[&'static str],
+    rest: &[&'static str],
+) -> [&'static str; N] {
+    assert!(first.len() + rest.len() == N);
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < first.len() {
+            first[i]
+        } else {
+            rest[i - first.len()]
+        };
+        i += 1;
+    }
+    out
+}
 
 /// `getOperatorsForFieldType`.
 fn operators_for(t: FieldType) -> &'static [&'static str] {
@@ -842,11 +842,11 @@ impl Leaf {
                     Value::String(s) => js_parse_float(s),
                     Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
                     other => {
-                        return Err(invalid_number(&inspect(other), name));
+                        return Err(invalid_value(&inspect(other), name, "number"));
                     }
                 };
                 if !n.is_finite() {
-                    return Err(invalid_number(&js_number(n), name));
+                    return Err(invalid_value(&js_number(n), name, "number"));
                 }
                 Checked::Number(n)
             }
@@ -855,45 +855,28 @@ impl Leaf {
                 Value::Bool(b) => Checked::Bool(*b),
                 Value::String(s) if s == "true" => Checked::Bool(true),
                 Value::String(s) if s == "false" => Checked::Bool(false),
-                other => {
-                    let inspected = inspect(other);
-                    return Err(filter_error_uf(
-                        format!("Invalid boolean value {inspected} for field \"{name}\""),
-                        format!("Invalid value: \"{inspected}\""),
-                    ));
-                }
+                other => return Err(invalid_value(&inspect(other), name, "boolean")),
             },
             Uuid | Relation | MorphRelation => match value {
                 Value::Null => Checked::Null,
                 Value::String(s) if is_valid_uuid(s) => Checked::Text(s.to_ascii_lowercase()),
-                other => {
-                    let inspected = inspect(other);
-                    return Err(filter_error_uf(
-                        format!("Invalid UUID value {inspected} for field \"{name}\""),
-                        format!("Invalid value for UUID: \"{inspected}\""),
-                    ));
-                }
+                other => return Err(invalid_value(&inspect(other), name, "UUID")),
             },
             Date => match (value, value.as_str().and_then(parse_date)) {
                 (Value::Null, _) => Checked::Null,
                 (_, Some(d)) => Checked::Text(d.format("%Y-%m-%d").to_string()),
-                (other, None) => {
-                    let inspected = inspect(other);
-                    return Err(filter_error_uf(
-                        format!("Invalid value {inspected} for date field \"{name}\". Expected format: 'YYYY-MM-DD'"),
-                        format!("Invalid value for date: \"{inspected}\". Expected format: 'YYYY-MM-DD'"),
-                    ));
-                }
+                (other, None) => return Err(invalid_format(other, name, "date", "YYYY-MM-DD")),
             },
             DateTime => match (value, value.as_str().and_then(parse_date_time)) {
                 (Value::Null, _) => Checked::Null,
                 (_, Some(t)) => Checked::DateTime(t),
                 (other, None) => {
-                    let inspected = inspect(other);
-                    return Err(filter_error_uf(
-                        format!("Invalid value {inspected} for date-time field \"{name}\". Expected format: 'YYYY-MM-DDTHH:mm:ssZ'"),
-                        format!("Invalid value for date-time: \"{inspected}\". Expected format: 'YYYY-MM-DDTHH:mm:ssZ'"),
-                    ));
+                    return Err(invalid_format(
+                        other,
+                        name,
+                        "date-time",
+                        "YYYY-MM-DDTHH:mm:ssZ",
+                    ))
                 }
             },
             Text | Select | Rating | MultiSelect | Array | TsVector => match value {
@@ -914,10 +897,28 @@ impl Leaf {
     }
 }
 
-fn invalid_number(inspected: &str, name: &str) -> QueryError {
+/// A value `kind` (`number`, `boolean`, `UUID`) cannot take, shown as `inspected`. The
+/// user-facing message names the kind, except for booleans (as in Twenty).
+fn invalid_value(inspected: &str, name: &str, kind: &str) -> QueryError {
+    let user = if kind == "boolean" {
+        format!("Invalid value: \"{inspected}\"")
+    } else {
+        format!("Invalid value for {kind}: \"{inspected}\"")
+    };
     filter_error_uf(
-        format!("Invalid number value {inspected} for field \"{name}\""),
-        format!("Invalid value for number: \"{inspected}\""),
+        format!("Invalid {kind} value {inspected} for field \"{name}\""),
+        user,
+    )
+}
+
+/// A `kind` (`date`, `date-time`) value that does not parse as `format`.
+fn invalid_format(value: &Value, name: &str, kind: &str, format: &str) -> QueryError {
+    let inspected = inspect(value);
+    filter_error_uf(
+        format!(
+            "Invalid value {inspected} for {kind} field \"{name}\". Expected format: '{format}'"
+        ),
+        format!("Invalid value for {kind}: \"{inspected}\". Expected format: '{format}'"),
     )
 }
 
@@ -1333,8 +1334,32 @@ pub(crate) mod test_model {
         .expect("object metadata")
     }
 
-    fn option(value: &str, position: i64) -> Value {
-        json!({"id": value, "label": value, "value": value, "color": "blue", "position": position})
+    /// A SELECT / MULTI_SELECT field whose options are `values`, in order.
+    fn select(object_id: &str, name: &str, field_type: &str, values: &[&str]) -> FieldMetadata {
+        let options: Vec<Value> = values
+            .iter()
+            .zip(0..)
+            .map(|(value, position)| {
+                json!({"id": value, "label": value, "value": value, "color": "blue", "position": position})
+            })
+            .collect();
+        field(object_id, name, field_type, json!({ "options": options }))
+    }
+
+    /// A relation field pointing at `target_field` (`"<objectId>:<name>"`) on `target_id`.
+    pub fn relation(
+        object_id: &str,
+        name: &str,
+        relation_type: &str,
+        target_id: &str,
+        target_field: &str,
+    ) -> FieldMetadata {
+        field(
+            object_id,
+            name,
+            "RELATION",
+            json!({"relation": {"relationType": relation_type, "targetObjectId": target_id, "targetFieldId": target_field}}),
+        )
     }
 
     /// `person` (every interesting type, `company` many-to-one) and `company`.
@@ -1357,28 +1382,13 @@ pub(crate) mod test_model {
                 field(p, "position", "POSITION", json!({})),
                 field(p, "isActive", "BOOLEAN", json!({})),
                 field(p, "birthday", "DATE", json!({})),
-                field(
-                    p,
-                    "stage",
-                    "SELECT",
-                    json!({"options": [option("NEW", 0), option("MEETING", 1), option("CUSTOMER", 2)]}),
-                ),
-                field(
-                    p,
-                    "tags",
-                    "MULTI_SELECT",
-                    json!({"options": [option("VIP", 0), option("COLD", 1), option("HOT", 2)]}),
-                ),
+                select(p, "stage", "SELECT", &["NEW", "MEETING", "CUSTOMER"]),
+                select(p, "tags", "MULTI_SELECT", &["VIP", "COLD", "HOT"]),
                 field(p, "aliases", "ARRAY", json!({})),
                 field(p, "extra", "RAW_JSON", json!({})),
                 field(p, "externalId", "UUID", json!({})),
                 field(p, "createdBy", "ACTOR", json!({})),
-                field(
-                    p,
-                    "company",
-                    "RELATION",
-                    json!({"relation": {"relationType": "MANY_TO_ONE", "targetObjectId": c, "targetFieldId": format!("{c}:people")}}),
-                ),
+                relation(p, "company", "MANY_TO_ONE", c, &format!("{c}:people")),
             ],
         );
         let company = object(
@@ -1389,12 +1399,7 @@ pub(crate) mod test_model {
                 field(c, "id", "UUID", json!({"isNullable": false})),
                 field(c, "name", "TEXT", json!({})),
                 field(c, "address", "ADDRESS", json!({})),
-                field(
-                    c,
-                    "people",
-                    "RELATION",
-                    json!({"relation": {"relationType": "ONE_TO_MANY", "targetObjectId": p, "targetFieldId": format!("{p}:company")}}),
-                ),
+                relation(c, "people", "ONE_TO_MANY", p, &format!("{p}:company")),
             ],
         );
         WorkspaceModel {
@@ -1407,6 +1412,7 @@ pub(crate) mod test_model {
 mod tests {
     use super::test_model::{model, COMPANY_ID};
     use super::*;
+    use crate::schema::sql::tests::max_depth;
     use serde_json::json;
 
     const U1: &str = "20202020-0687-4c41-b707-ed1bfca972a7";
@@ -1435,181 +1441,130 @@ mod tests {
         Param::Text(s.into())
     }
 
-    const JOB: &str = r#"json_extract(p.data, '$."jobTitle"')"#;
+    /// `{field: {op: value}}` compiles to `({column} {sql_op} ?)` binding `param`.
+    fn check_cmp(field: &str, column: &str, op: &str, value: Value, sql_op: &str, param: Param) {
+        check(
+            json!({field: {op: value}}),
+            &format!("({column} {sql_op} ?)"),
+            vec![param],
+        );
+    }
+
+    /// How `field`'s value is read in SQL.
+    fn col(field: &str) -> String {
+        format!(r#"json_extract(p.data, '$."{field}"')"#)
+    }
 
     #[test]
     fn text_operators() {
-        let j = JOB;
+        let j: &str = &col("jobTitle");
         check(json!({}), "1", vec![]);
         check(Value::Null, "1", vec![]);
-        check(
-            json!({"jobTitle": {"eq": "CEO"}}),
-            &format!("({j} = ?)"),
-            vec![t("CEO")],
-        );
-        check(
-            json!({"jobTitle": {"neq": "CEO"}}),
-            &format!("({j} != ?)"),
-            vec![t("CEO")],
-        );
-        check(
-            json!({"jobTitle": {"gt": "b"}}),
-            &format!("({j} > ?)"),
-            vec![t("b")],
-        );
-        check(
-            json!({"jobTitle": {"gte": "b"}}),
-            &format!("({j} >= ?)"),
-            vec![t("b")],
-        );
-        check(
-            json!({"jobTitle": {"lt": "b"}}),
-            &format!("({j} < ?)"),
-            vec![t("b")],
-        );
-        check(
-            json!({"jobTitle": {"lte": "b"}}),
-            &format!("({j} <= ?)"),
-            vec![t("b")],
-        );
-        check(
-            json!({"jobTitle": {"in": ["a", "b"]}}),
-            &format!("({j} IN (SELECT value FROM json_each(?)))"),
-            vec![t(r#"["a","b"]"#)],
-        );
-        check(
-            json!({"jobTitle": {"is": "NULL"}}),
-            &format!("({j} IS NULL OR {j} = '')"),
-            vec![],
-        );
-        check(
-            json!({"jobTitle": {"is": "NOT_NULL"}}),
-            &format!("({j} IS NOT NULL)"),
-            vec![],
-        );
-        check(
-            json!({"jobTitle": {"like": "%a_b\\%*?[c%"}}),
-            &format!("({j} GLOB ?)"),
-            vec![t("*a?b%[*][?][[]c*")],
-        );
-        check(
-            json!({"jobTitle": {"ilike": "%Ab%"}}),
-            &format!("(lower({j}) LIKE lower(?) ESCAPE '\\')"),
-            vec![t("%Ab%")],
-        );
-        check(
-            json!({"jobTitle": {"startsWith": "a*"}}),
-            &format!("({j} GLOB ?)"),
-            vec![t("a[*]*")],
-        );
-        check(
-            json!({"jobTitle": {"endsWith": "?z"}}),
-            &format!("({j} GLOB ?)"),
-            vec![t("*[?]z")],
-        );
-        // Null-equivalence: '' and null (and Twenty's literal "NULL") widen eq/neq/like.
-        check(
-            json!({"jobTitle": {"eq": ""}}),
-            &format!("({j} = ? OR {j} IS NULL)"),
-            vec![t("")],
-        );
-        check(
-            json!({"jobTitle": {"eq": null}}),
-            &format!("({j} = ? OR {j} IS NULL)"),
-            vec![Param::Null],
-        );
-        check(
-            json!({"jobTitle": {"neq": ""}}),
-            &format!("({j} != ? AND {j} IS NOT NULL)"),
-            vec![t("")],
-        );
-        check(
-            json!({"jobTitle": {"like": ""}}),
-            &format!("({j} GLOB ? OR {j} IS NULL)"),
-            vec![t("")],
-        );
+        for (op, value, sql_op, param) in [
+            ("eq", "CEO", "=", "CEO"),
+            ("neq", "CEO", "!=", "CEO"),
+            ("gt", "b", ">", "b"),
+            ("gte", "b", ">=", "b"),
+            ("lt", "b", "<", "b"),
+            ("lte", "b", "<=", "b"),
+            ("like", "%a_b\\%*?[c%", "GLOB", "*a?b%[*][?][[]c*"),
+            ("startsWith", "a*", "GLOB", "a[*]*"),
+            ("endsWith", "?z", "GLOB", "*[?]z"),
+        ] {
+            check_cmp("jobTitle", j, op, json!(value), sql_op, t(param));
+        }
         // Non-string scalars are compared as their string.
-        check(
-            json!({"jobTitle": {"eq": 5}}),
-            &format!("({j} = ?)"),
-            vec![t("5")],
-        );
+        check_cmp("jobTitle", j, "eq", json!(5), "=", t("5"));
+        for (filter, text, params) in [
+            (
+                json!({"jobTitle": {"in": ["a", "b"]}}),
+                format!("({j} IN (SELECT value FROM json_each(?)))"),
+                vec![t(r#"["a","b"]"#)],
+            ),
+            (
+                json!({"jobTitle": {"ilike": "%Ab%"}}),
+                format!("(lower({j}) LIKE lower(?) ESCAPE '\\')"),
+                vec![t("%Ab%")],
+            ),
+            (
+                json!({"jobTitle": {"is": "NULL"}}),
+                format!("({j} IS NULL OR {j} = '')"),
+                vec![],
+            ),
+            (
+                json!({"jobTitle": {"is": "NOT_NULL"}}),
+                format!("({j} IS NOT NULL)"),
+                vec![],
+            ),
+            // Null-equivalence: '' and null (and Twenty's literal "NULL") widen eq/neq/like.
+            (
+                json!({"jobTitle": {"eq": ""}}),
+                format!("({j} = ? OR {j} IS NULL)"),
+                vec![t("")],
+            ),
+            (
+                json!({"jobTitle": {"eq": null}}),
+                format!("({j} = ? OR {j} IS NULL)"),
+                vec![Param::Null],
+            ),
+            (
+                json!({"jobTitle": {"neq": ""}}),
+                format!("({j} != ? AND {j} IS NOT NULL)"),
+                vec![t("")],
+            ),
+            (
+                json!({"jobTitle": {"like": ""}}),
+                format!("({j} GLOB ? OR {j} IS NULL)"),
+                vec![t("")],
+            ),
+        ] {
+            check(filter, &text, params);
+        }
     }
 
     #[test]
     fn number_boolean_uuid_operators() {
-        let s = r#"json_extract(p.data, '$."score"')"#;
-        check(
-            json!({"score": {"eq": 3}}),
-            &format!("({s} = ?)"),
-            vec![Param::Int(3)],
-        );
-        check(
-            json!({"score": {"gt": 2.5}}),
-            &format!("({s} > ?)"),
-            vec![Param::Real(2.5)],
-        );
-        check(
-            json!({"score": {"lte": "12abc"}}),
-            &format!("({s} <= ?)"),
-            vec![Param::Int(12)],
-        );
-        check(
-            json!({"score": {"is": "NULL"}}),
-            &format!("({s} IS NULL)"),
-            vec![],
-        );
+        let s: &str = &col("score");
+        let n: &str = &format!("CAST({} AS REAL)", col("salary"));
+        let b: &str = &col("isActive");
+        let fk: &str = &col("companyId");
+        for (field, column, op, value, sql_op, param) in [
+            ("score", s, "eq", json!(3), "=", Param::Int(3)),
+            ("score", s, "gt", json!(2.5), ">", Param::Real(2.5)),
+            ("score", s, "lte", json!("12abc"), "<=", Param::Int(12)),
+            ("salary", n, "gte", json!("100.5"), ">=", Param::Real(100.5)),
+            (
+                "position",
+                &col("position"),
+                "lt",
+                json!(1),
+                "<",
+                Param::Int(1),
+            ),
+            ("isActive", b, "eq", json!(true), "=", Param::Int(1)),
+            ("isActive", b, "eq", json!("false"), "=", Param::Int(0)),
+            ("id", "p.id", "eq", json!(U1.to_uppercase()), "=", t(U1)),
+            ("id", "p.id", "neq", json!(U1), "!=", t(U1)),
+            ("id", "p.id", "gt", json!(U1), ">", t(U1)),
+            ("companyId", fk, "eq", json!(U1), "=", t(U1)),
+        ] {
+            check_cmp(field, column, op, value, sql_op, param);
+        }
+        for (field, column, is, sql) in [
+            ("score", s, "NULL", "IS NULL"),
+            ("isActive", b, "NOT_NULL", "IS NOT NULL"),
+            ("externalId", &col("externalId"), "NULL", "IS NULL"),
+        ] {
+            check(
+                json!({field: {"is": is}}),
+                &format!("({column} {sql})"),
+                vec![],
+            );
+        }
         check(
             json!({"score": {"in": [1, "2.5", null]}}),
             &format!("({s} IN (SELECT value FROM json_each(?)))"),
             vec![t("[1.0,2.5,null]")],
-        );
-        let n = r#"CAST(json_extract(p.data, '$."salary"') AS REAL)"#;
-        check(
-            json!({"salary": {"gte": "100.5"}}),
-            &format!("({n} >= ?)"),
-            vec![Param::Real(100.5)],
-        );
-        let pos = r#"json_extract(p.data, '$."position"')"#;
-        check(
-            json!({"position": {"lt": 1}}),
-            &format!("({pos} < ?)"),
-            vec![Param::Int(1)],
-        );
-        let b = r#"json_extract(p.data, '$."isActive"')"#;
-        check(
-            json!({"isActive": {"eq": true}}),
-            &format!("({b} = ?)"),
-            vec![Param::Int(1)],
-        );
-        check(
-            json!({"isActive": {"eq": "false"}}),
-            &format!("({b} = ?)"),
-            vec![Param::Int(0)],
-        );
-        check(
-            json!({"isActive": {"is": "NOT_NULL"}}),
-            &format!("({b} IS NOT NULL)"),
-            vec![],
-        );
-        check(
-            json!({"id": {"eq": U1.to_uppercase()}}),
-            "(p.id = ?)",
-            vec![t(U1)],
-        );
-        check(json!({"id": {"neq": U1}}), "(p.id != ?)", vec![t(U1)]);
-        check(json!({"id": {"gt": U1}}), "(p.id > ?)", vec![t(U1)]);
-        let e = r#"json_extract(p.data, '$."externalId"')"#;
-        check(
-            json!({"externalId": {"is": "NULL"}}),
-            &format!("({e} IS NULL)"),
-            vec![],
-        );
-        let fk = r#"json_extract(p.data, '$."companyId"')"#;
-        check(
-            json!({"companyId": {"eq": U1}}),
-            &format!("({fk} = ?)"),
-            vec![t(U1)],
         );
         check(
             json!({"companyId": {"in": [U1]}}),
@@ -1620,7 +1575,7 @@ mod tests {
 
     #[test]
     fn date_operators() {
-        let c = r#"json_extract(p.data, '$."createdAt"')"#;
+        let c: &str = &col("createdAt");
         let v = "2024-01-02T03:04:05.678Z";
         let next = "2024-01-02T03:04:05.679Z";
         check(
@@ -1633,43 +1588,53 @@ mod tests {
             &format!("(({c} < ? OR {c} >= ?))"),
             vec![t(v), t(next)],
         );
-        check(
-            json!({"createdAt": {"gt": v}}),
-            &format!("({c} >= ?)"),
-            vec![t(next)],
-        );
-        check(
-            json!({"createdAt": {"gte": v}}),
-            &format!("({c} >= ?)"),
-            vec![t(v)],
-        );
-        check(
-            json!({"createdAt": {"lt": v}}),
-            &format!("({c} < ?)"),
-            vec![t(v)],
-        );
-        check(
-            json!({"createdAt": {"lte": v}}),
-            &format!("({c} < ?)"),
-            vec![t(next)],
-        );
-        // Other offsets and date-only input are normalised to UTC milliseconds.
-        check(
-            json!({"createdAt": {"gte": "2024-01-02T05:04:05+02:00"}}),
-            &format!("({c} >= ?)"),
-            vec![t("2024-01-02T03:04:05.000Z")],
-        );
-        check(
-            json!({"createdAt": {"lt": "2024-01-02"}}),
-            &format!("({c} < ?)"),
-            vec![t("2024-01-02T00:00:00.000Z")],
-        );
-        // Sub-millisecond bounds round up to the next stored millisecond.
-        check(
-            json!({"createdAt": {"gte": "2024-01-02T03:04:05.6781Z"}}),
-            &format!("({c} >= ?)"),
-            vec![t("2024-01-02T03:04:05.679Z")],
-        );
+        let d: &str = &col("birthday");
+        for (field, column, op, value, sql_op, param) in [
+            ("createdAt", c, "gt", v, ">=", next),
+            ("createdAt", c, "gte", v, ">=", v),
+            ("createdAt", c, "lt", v, "<", v),
+            ("createdAt", c, "lte", v, "<", next),
+            // Other offsets and date-only input are normalised to UTC milliseconds.
+            (
+                "createdAt",
+                c,
+                "gte",
+                "2024-01-02T05:04:05+02:00",
+                ">=",
+                "2024-01-02T03:04:05.000Z",
+            ),
+            (
+                "createdAt",
+                c,
+                "lt",
+                "2024-01-02",
+                "<",
+                "2024-01-02T00:00:00.000Z",
+            ),
+            // Sub-millisecond bounds round up to the next stored millisecond.
+            (
+                "createdAt",
+                c,
+                "gte",
+                "2024-01-02T03:04:05.6781Z",
+                ">=",
+                "2024-01-02T03:04:05.679Z",
+            ),
+            ("deletedAt", "p.deleted_at", "gte", v, ">=", v),
+            // DATE values of any accepted shape compare as YYYY-MM-DD.
+            ("birthday", d, "eq", "2020-02-03", "=", "2020-02-03"),
+            ("birthday", d, "gt", "02/03/2020", ">", "2020-02-03"),
+            (
+                "birthday",
+                d,
+                "lt",
+                "2020-02-03T23:00:00-05:00",
+                "<",
+                "2020-02-03",
+            ),
+        ] {
+            check_cmp(field, column, op, json!(value), sql_op, t(param));
+        }
         check(
             json!({"createdAt": {"in": ["2024-01-02T03:04:05Z"]}}),
             &format!("({c} IN (SELECT value FROM json_each(?)))"),
@@ -1680,105 +1645,74 @@ mod tests {
             "(p.deleted_at IS NULL)",
             vec![],
         );
-        check(
-            json!({"deletedAt": {"gte": v}}),
-            "(p.deleted_at >= ?)",
-            vec![t(v)],
-        );
-        let d = r#"json_extract(p.data, '$."birthday"')"#;
-        check(
-            json!({"birthday": {"eq": "2020-02-03"}}),
-            &format!("({d} = ?)"),
-            vec![t("2020-02-03")],
-        );
-        check(
-            json!({"birthday": {"gt": "02/03/2020"}}),
-            &format!("({d} > ?)"),
-            vec![t("2020-02-03")],
-        );
-        check(
-            json!({"birthday": {"lt": "2020-02-03T23:00:00-05:00"}}),
-            &format!("({d} < ?)"),
-            vec![t("2020-02-03")],
-        );
     }
 
     #[test]
     fn select_array_json_operators() {
-        let st = r#"json_extract(p.data, '$."stage"')"#;
-        check(
-            json!({"stage": {"eq": "NEW"}}),
-            &format!("({st} = ?)"),
-            vec![t("NEW")],
-        );
-        check(
-            json!({"stage": {"is": "NULL"}}),
-            &format!("({st} IS NULL)"),
-            vec![],
-        );
-        check(
-            json!({"stage": {"in": ["NEW", "MEETING"]}}),
-            &format!("({st} IN (SELECT value FROM json_each(?)))"),
-            vec![t(r#"["NEW","MEETING"]"#)],
-        );
-        check(
-            json!({"stage": {"containsAny": ["NEW"]}}),
-            &format!("({st} IN (SELECT value FROM json_each(?)))"),
-            vec![t(r#"["NEW"]"#)],
-        );
-        check(
-            json!({"stage": {"gt": "MEETING"}}),
-            &format!("((SELECT o.key FROM json_each(?) AS o WHERE o.value = {st}) > ?)"),
-            vec![t(r#"["NEW","MEETING","CUSTOMER"]"#), Param::Int(1)],
-        );
+        let st: &str = &col("stage");
+        let tg: &str = &col("tags");
+        for (filter, text, params) in [
+            (
+                json!({"stage": {"eq": "NEW"}}),
+                format!("({st} = ?)"),
+                vec![t("NEW")],
+            ),
+            (json!({"stage": {"is": "NULL"}}), format!("({st} IS NULL)"), vec![]),
+            (
+                json!({"stage": {"in": ["NEW", "MEETING"]}}),
+                format!("({st} IN (SELECT value FROM json_each(?)))"),
+                vec![t(r#"["NEW","MEETING"]"#)],
+            ),
+            (
+                json!({"stage": {"containsAny": ["NEW"]}}),
+                format!("({st} IN (SELECT value FROM json_each(?)))"),
+                vec![t(r#"["NEW"]"#)],
+            ),
+            (
+                json!({"stage": {"gt": "MEETING"}}),
+                format!("((SELECT o.key FROM json_each(?) AS o WHERE o.value = {st}) > ?)"),
+                vec![t(r#"["NEW","MEETING","CUSTOMER"]"#), Param::Int(1)],
+            ),
+            (
+                json!({"tags": {"containsAny": ["VIP", "HOT"]}}),
+                format!(
+                    "(CASE WHEN {tg} IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM json_each(p.data, '$.\"tags\"') AS e WHERE e.value IN (SELECT v.value FROM json_each(?) AS v)) END)"
+                ),
+                vec![t(r#"["VIP","HOT"]"#)],
+            ),
+            (
+                json!({"tags": {"is": "NULL"}}),
+                format!("({tg} IS NULL OR {tg} = '[]')"),
+                vec![],
+            ),
+            (json!({"tags": {"isEmptyArray": true}}), format!("({tg} = '[]')"), vec![]),
+            (json!({"tags": {"isEmptyArray": false}}), format!("({tg} != '[]')"), vec![]),
+            (
+                json!({"aliases": {"containsIlike": "%bo%"}}),
+                "(EXISTS (SELECT 1 FROM json_each(p.data, '$.\"aliases\"') AS e WHERE lower(e.value) LIKE lower(?) ESCAPE '\\'))".to_string(),
+                vec![t("%bo%")],
+            ),
+            (
+                json!({"aliases": {"is": "NOT_NULL"}}),
+                format!("({} IS NOT NULL)", col("aliases")),
+                vec![],
+            ),
+            (
+                json!({"extra": {"is": "NULL"}}),
+                format!("({} IS NULL)", col("extra")),
+                vec![],
+            ),
+            (
+                json!({"extra": {"like": "%\"vip\":true%"}}),
+                "((p.data -> '$.\"extra\"') GLOB ?)".to_string(),
+                vec![t("*\"vip\":true*")],
+            ),
+        ] {
+            check(filter, &text, params);
+        }
         check_err(
             json!({"stage": {"lt": "LOST"}}),
             "Value \"LOST\" does not exist in \"PersonStageEnum\" enum.",
-        );
-        let tg = r#"json_extract(p.data, '$."tags"')"#;
-        check(
-            json!({"tags": {"containsAny": ["VIP", "HOT"]}}),
-            &format!(
-                "(CASE WHEN {tg} IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM json_each(p.data, '$.\"tags\"') AS e WHERE e.value IN (SELECT v.value FROM json_each(?) AS v)) END)"
-            ),
-            vec![t(r#"["VIP","HOT"]"#)],
-        );
-        check(
-            json!({"tags": {"is": "NULL"}}),
-            &format!("({tg} IS NULL OR {tg} = '[]')"),
-            vec![],
-        );
-        check(
-            json!({"tags": {"isEmptyArray": true}}),
-            &format!("({tg} = '[]')"),
-            vec![],
-        );
-        check(
-            json!({"tags": {"isEmptyArray": false}}),
-            &format!("({tg} != '[]')"),
-            vec![],
-        );
-        let al = r#"json_extract(p.data, '$."aliases"')"#;
-        check(
-            json!({"aliases": {"containsIlike": "%bo%"}}),
-            "(EXISTS (SELECT 1 FROM json_each(p.data, '$.\"aliases\"') AS e WHERE lower(e.value) LIKE lower(?) ESCAPE '\\'))",
-            vec![t("%bo%")],
-        );
-        check(
-            json!({"aliases": {"is": "NOT_NULL"}}),
-            &format!("({al} IS NOT NULL)"),
-            vec![],
-        );
-        let ex = r#"json_extract(p.data, '$."extra"')"#;
-        check(
-            json!({"extra": {"is": "NULL"}}),
-            &format!("({ex} IS NULL)"),
-            vec![],
-        );
-        check(
-            json!({"extra": {"like": "%\"vip\":true%"}}),
-            "((p.data -> '$.\"extra\"') GLOB ?)",
-            vec![t("*\"vip\":true*")],
         );
     }
 
@@ -1879,20 +1813,7 @@ mod tests {
         let many: Vec<Value> = (0..60).map(|i| json!({"score": {"eq": i}})).collect();
         let c = run(json!({"or": many})).unwrap();
         assert_eq!(c.sql.params.len(), 60);
-        let depth = c
-            .sql
-            .text
-            .chars()
-            .scan(0i32, |d, ch| {
-                *d += match ch {
-                    '(' => 1,
-                    ')' => -1,
-                    _ => 0,
-                };
-                Some(*d)
-            })
-            .max()
-            .unwrap();
+        let depth = max_depth(&c.sql.text);
         assert!(depth < 30, "{depth}");
     }
 
@@ -1952,11 +1873,12 @@ mod tests {
             .iter_mut()
             .find(|o| o.name_singular == "company")
             .unwrap();
-        company.fields.push(test_model::field(
+        company.fields.push(test_model::relation(
             COMPANY_ID,
             "ceo",
-            "RELATION",
-            json!({"relation": {"relationType": "MANY_TO_ONE", "targetObjectId": person_id, "targetFieldId": "x"}}),
+            "MANY_TO_ONE",
+            person_id,
+            "x",
         ));
         let person = m.object("person").unwrap();
         let e = compile(
@@ -1979,114 +1901,137 @@ mod tests {
             json!({"foo": {"eq": 1}}),
             "Object person doesn't have any \"foo\" field.",
         );
-        check_err(
-            json!({"jobTitle": {"regex": "a"}}),
-            "Operator \"regex\" is not valid for field \"jobTitle\" of type TEXT - Allowed operators: eq, neq, gt, gte, lt, lte, in, is, like, ilike, startsWith, endsWith",
-        );
-        check_err(
-            json!({"jobTitle": {"iregex": "a"}}),
-            "Operator \"iregex\" is not valid for field \"jobTitle\" of type TEXT - Allowed operators: eq, neq, gt, gte, lt, lte, in, is, like, ilike, startsWith, endsWith",
-        );
-        check_err(
-            json!({"isActive": {"in": [true]}}),
-            "Operator \"in\" is not valid for field \"isActive\" of type BOOLEAN - Allowed operators: eq, is",
-        );
-        check_err(
-            json!({"tags": {"eq": "VIP"}}),
-            "Operator \"eq\" is not valid for field \"tags\" of type MULTI_SELECT - Allowed operators: containsAny, is, isEmptyArray",
-        );
-        check_err(
-            json!({"companyId": {"like": "x"}}),
-            "Operator \"like\" is not valid for field \"companyId\" of type RELATION - Allowed operators: eq, neq, gt, gte, lt, lte, in, is",
-        );
-        check_err(
+        let text_ops = "eq, neq, gt, gte, lt, lte, in, is, like, ilike, startsWith, endsWith";
+        for (field, op, value, field_type, allowed) in [
+            ("jobTitle", "regex", json!("a"), "TEXT", text_ops),
+            ("jobTitle", "iregex", json!("a"), "TEXT", text_ops),
+            ("isActive", "in", json!([true]), "BOOLEAN", "eq, is"),
+            (
+                "tags",
+                "eq",
+                json!("VIP"),
+                "MULTI_SELECT",
+                "containsAny, is, isEmptyArray",
+            ),
+            (
+                "companyId",
+                "like",
+                json!("x"),
+                "RELATION",
+                "eq, neq, gt, gte, lt, lte, in, is",
+            ),
+        ] {
+            check_err(
+                json!({field: {op: value}}),
+                &format!("Operator \"{op}\" is not valid for field \"{field}\" of type {field_type} - Allowed operators: {allowed}"),
+            );
+        }
+        for filter in [
             json!({"jobTitle": {"eq": "a", "neq": "b"}}),
-            "Filter for field \"jobTitle\" must have exactly one operator",
-        );
-        check_err(
             json!({"jobTitle": {}}),
-            "Filter for field \"jobTitle\" must have exactly one operator",
-        );
+        ] {
+            check_err(
+                filter,
+                "Filter for field \"jobTitle\" must have exactly one operator",
+            );
+        }
         check_err(
             json!({"jobTitle": "a"}),
             "Filter value for field \"jobTitle\" must be an object",
         );
-        check_err(
-            json!({"jobTitle": {"in": "a"}}),
-            "Filter operator \"in\" requires an array value for field jobTitle",
-        );
+        for (field, op, value, expected) in [
+            (
+                "jobTitle",
+                "in",
+                json!("a"),
+                "an array value for field jobTitle",
+            ),
+            (
+                "tags",
+                "containsAny",
+                json!("VIP"),
+                "an array value for field tags",
+            ),
+            (
+                "jobTitle",
+                "like",
+                json!(3),
+                "a string value for field \"jobTitle\", got number",
+            ),
+            (
+                "aliases",
+                "containsIlike",
+                json!(["a"]),
+                "a string value for field \"aliases\", got object",
+            ),
+            (
+                "tags",
+                "isEmptyArray",
+                json!("yes"),
+                "a boolean value for field tags",
+            ),
+        ] {
+            check_err(
+                json!({field: {op: value}}),
+                &format!("Filter operator \"{op}\" requires {expected}"),
+            );
+        }
         check_err(
             json!({"jobTitle": {"in": []}}),
             "Invalid filter value for field jobTitle. Expected non-empty array",
         );
         check_err(
-            json!({"tags": {"containsAny": "VIP"}}),
-            "Filter operator \"containsAny\" requires an array value for field tags",
-        );
-        check_err(
             json!({"jobTitle": {"is": "EMPTY"}}),
             "Invalid filter value for \"is\" operator. Expected \"NULL\" or \"NOT_NULL\"",
         );
-        check_err(
-            json!({"jobTitle": {"like": 3}}),
-            "Filter operator \"like\" requires a string value for field \"jobTitle\", got number",
-        );
-        check_err(
-            json!({"aliases": {"containsIlike": ["a"]}}),
-            "Filter operator \"containsIlike\" requires a string value for field \"aliases\", got object",
-        );
-        check_err(
-            json!({"tags": {"isEmptyArray": "yes"}}),
-            "Filter operator \"isEmptyArray\" requires a boolean value for field tags",
-        );
-        check_err(
-            json!({"id": {"eq": "abc"}}),
-            "Invalid UUID value 'abc' for field \"id\"",
-        );
-        check_err(
-            json!({"id": {"eq": ""}}),
-            "Invalid UUID value '' for field \"id\"",
-        );
-        check_err(
-            json!({"id": {"eq": 2}}),
-            "Invalid UUID value 2 for field \"id\"",
-        );
+        // Values shown as Node's `util.inspect` shows them.
+        for (field, value, kind, shown) in [
+            ("id", json!("abc"), "UUID", "'abc'"),
+            ("id", json!(""), "UUID", "''"),
+            ("id", json!(2), "UUID", "2"),
+            ("score", json!("abc"), "number", "NaN"),
+            ("score", json!(true), "number", "true"),
+            ("score", json!([1]), "number", "[ 1 ]"),
+            ("score", json!("Infinity"), "number", "Infinity"),
+            ("isActive", json!("yes"), "boolean", "'yes'"),
+        ] {
+            check_err(
+                json!({field: {"eq": value}}),
+                &format!("Invalid {kind} value {shown} for field \"{field}\""),
+            );
+        }
         check_err(
             json!({"id": {"in": [U1, "x"]}}),
             "Invalid UUID value 'x' for field \"id\"",
         );
-        check_err(
-            json!({"score": {"eq": "abc"}}),
-            "Invalid number value NaN for field \"score\"",
-        );
-        check_err(
-            json!({"score": {"eq": true}}),
-            "Invalid number value true for field \"score\"",
-        );
-        check_err(
-            json!({"score": {"eq": [1]}}),
-            "Invalid number value [ 1 ] for field \"score\"",
-        );
-        check_err(
-            json!({"score": {"eq": "Infinity"}}),
-            "Invalid number value Infinity for field \"score\"",
-        );
-        check_err(
-            json!({"isActive": {"eq": "yes"}}),
-            "Invalid boolean value 'yes' for field \"isActive\"",
-        );
-        check_err(
-            json!({"createdAt": {"eq": "not-a-date-time"}}),
-            "Invalid value 'not-a-date-time' for date-time field \"createdAt\". Expected format: 'YYYY-MM-DDTHH:mm:ssZ'",
-        );
-        check_err(
-            json!({"createdAt": {"eq": {}}}),
-            "Invalid value {} for date-time field \"createdAt\". Expected format: 'YYYY-MM-DDTHH:mm:ssZ'",
-        );
-        check_err(
-            json!({"birthday": {"eq": "not-a-date"}}),
-            "Invalid value 'not-a-date' for date field \"birthday\". Expected format: 'YYYY-MM-DD'",
-        );
+        for (field, value, shown, kind, format) in [
+            (
+                "createdAt",
+                json!("not-a-date-time"),
+                "'not-a-date-time'",
+                "date-time",
+                "YYYY-MM-DDTHH:mm:ssZ",
+            ),
+            (
+                "createdAt",
+                json!({}),
+                "{}",
+                "date-time",
+                "YYYY-MM-DDTHH:mm:ssZ",
+            ),
+            (
+                "birthday",
+                json!("not-a-date"),
+                "'not-a-date'",
+                "date",
+                "YYYY-MM-DD",
+            ),
+        ] {
+            check_err(
+                json!({field: {"eq": value}}),
+                &format!("Invalid value {shown} for {kind} field \"{field}\". Expected format: '{format}'"),
+            );
+        }
         let e = run(json!({"foo": {"eq": 1}})).unwrap_err();
         assert_eq!(e.sub_code.as_deref(), Some("INVALID_ARGS_FILTER"));
         assert_eq!(

@@ -194,36 +194,22 @@ pub struct TypeNames {
     pub find_many: String,
     /// `person`
     pub find_one: String,
-    pub create_one: String,
-    pub create_many: String,
-    pub update_one: String,
-    pub update_many: String,
-    pub delete_one: String,
-    pub delete_many: String,
-    pub destroy_one: String,
-    pub destroy_many: String,
-    pub restore_one: String,
-    pub restore_many: String,
+    /// The mutation root fields (`createPerson`, `createPeople`, ...).
+    mutations: Vec<(Operation, String)>,
 }
 
 impl TypeNames {
     /// The root field of `operation` for this object (`None` for [`Operation::Search`]).
     pub fn root_field(&self, operation: Operation) -> Option<&str> {
-        Some(match operation {
-            Operation::FindMany => &self.find_many,
-            Operation::FindOne => &self.find_one,
-            Operation::CreateOne => &self.create_one,
-            Operation::CreateMany => &self.create_many,
-            Operation::UpdateOne => &self.update_one,
-            Operation::UpdateMany => &self.update_many,
-            Operation::DeleteOne => &self.delete_one,
-            Operation::DeleteMany => &self.delete_many,
-            Operation::DestroyOne => &self.destroy_one,
-            Operation::DestroyMany => &self.destroy_many,
-            Operation::RestoreOne => &self.restore_one,
-            Operation::RestoreMany => &self.restore_many,
-            Operation::Search => return None,
-        })
+        match operation {
+            Operation::FindMany => Some(&self.find_many),
+            Operation::FindOne => Some(&self.find_one),
+            _ => self
+                .mutations
+                .iter()
+                .find(|(op, _)| *op == operation)
+                .map(|(_, name)| name.as_str()),
+        }
     }
 
     /// Every type name this object defines (for collision checks).
@@ -260,16 +246,20 @@ pub fn type_names(object: &ObjectMetadata) -> TypeNames {
         where_unique_input: format!("{p}WhereUniqueInput"),
         find_many: camel_case(&object.name_plural),
         find_one: camel_case(&object.name_singular),
-        create_one: format!("create{p}"),
-        create_many: format!("create{pp}"),
-        update_one: format!("update{p}"),
-        update_many: format!("update{pp}"),
-        delete_one: format!("delete{p}"),
-        delete_many: format!("delete{pp}"),
-        destroy_one: format!("destroy{p}"),
-        destroy_many: format!("destroy{pp}"),
-        restore_one: format!("restore{p}"),
-        restore_many: format!("restore{pp}"),
+        // The verb of the resolver name, then the singular or the plural:
+        // `createOne` → `createPerson`, `createMany` → `createPeople`.
+        mutations: Operation::OBJECT_OPERATIONS
+            .into_iter()
+            .filter(|op| op.is_mutation())
+            .map(|op| {
+                let resolver = op.as_str();
+                let name = match resolver.strip_suffix("Many") {
+                    Some(verb) => format!("{verb}{pp}"),
+                    None => format!("{}{p}", resolver.trim_end_matches("One")),
+                };
+                (op, name)
+            })
+            .collect(),
         object: p,
     }
 }
@@ -295,7 +285,11 @@ pub struct RootField<'a> {
 /// a shared type or an earlier object's (such objects are left out rather than breaking the
 /// whole schema).
 fn schema_objects(model: &WorkspaceModel) -> Vec<(&ObjectMetadata, TypeNames)> {
-    let mut taken: HashSet<String> = RESERVED_TYPES.iter().map(|s| s.to_string()).collect();
+    let mut taken: HashSet<String> = SCALARS
+        .iter()
+        .chain(RESERVED_TYPES)
+        .map(|s| s.to_string())
+        .collect();
     for t in COMPOSITES {
         for name in composite_type_names(*t) {
             taken.insert(name);
@@ -503,21 +497,11 @@ const SCALARS: &[&str] = &[
     "TSVector",
 ];
 
-/// Type names defined independently of the objects.
+/// Type names defined independently of the objects, besides the [`SCALARS`].
 const RESERVED_TYPES: &[&str] = &[
     "Query",
     "Mutation",
     "Subscription",
-    "UUID",
-    "DateTime",
-    "Date",
-    "BigFloat",
-    "BigInt",
-    "Position",
-    "Cursor",
-    "ConnectionCursor",
-    "JSON",
-    "TSVector",
     "ID",
     "String",
     "Int",
@@ -604,11 +588,7 @@ fn unique_subfields(t: FieldType) -> &'static [&'static str] {
     match t {
         FieldType::Links => &["primaryLinkUrl"],
         FieldType::Emails => &["primaryEmail"],
-        FieldType::Phones => &[
-            "primaryPhoneNumber",
-            "primaryPhoneCountryCode",
-            "primaryPhoneCallingCode",
-        ],
+        FieldType::Phones => composite::PHONE_NUMBER,
         FieldType::FullName => &["firstName", "lastName"],
         _ => &[],
     }
@@ -681,17 +661,26 @@ fn shared_types(out: &mut String, uses_files: bool) {
         ])
         .write(out);
     if uses_files {
-        Def::new("type", "FileObject")
-            .fields(&[
-                ("fileId", "UUID!"),
-                ("label", "String!"),
-                ("extension", "String"),
-                ("url", "String"),
-            ])
-            .write(out);
-        Def::new("input", "FileItemInput")
-            .fields(&[("fileId", "UUID!"), ("label", "String!")])
-            .write(out);
+        write_defs(
+            out,
+            &[
+                (
+                    "type",
+                    "FileObject",
+                    &[
+                        ("fileId", "UUID!"),
+                        ("label", "String!"),
+                        ("extension", "String"),
+                        ("url", "String"),
+                    ],
+                ),
+                (
+                    "input",
+                    "FileItemInput",
+                    &[("fileId", "UUID!"), ("label", "String!")],
+                ),
+            ],
+        );
     }
 
     let mut string = Def::new("input", "StringFilter");
@@ -724,41 +713,52 @@ fn shared_types(out: &mut String, uses_files: bool) {
         ]);
     string.write(out);
     comparison_filter("UUIDFilter", "UUID", "UUID").write(out);
-    for (name, scalar) in [
-        ("DateTimeFilter", "DateTime"),
-        ("DateFilter", "Date"),
-        ("FloatFilter", "Float"),
-        ("IntFilter", "Int"),
-        ("BigIntFilter", "BigInt"),
-        ("BigFloatFilter", "BigFloat"),
-    ] {
-        comparison_filter(name, scalar, &format!("{scalar}!")).write(out);
+    for scalar in ["DateTime", "Date", "Float", "Int", "BigInt", "BigFloat"] {
+        comparison_filter(&format!("{scalar}Filter"), scalar, &format!("{scalar}!")).write(out);
     }
-    Def::new("input", "BooleanFilter")
-        .fields(&[("eq", "Boolean"), ("is", "FilterIs")])
-        .write(out);
-    Def::new("input", "ArrayFilter")
-        .fields(&[
-            ("containsIlike", "String"),
-            ("is", "FilterIs"),
-            ("isEmptyArray", "Boolean"),
-        ])
-        .write(out);
-    Def::new("input", "RawJsonFilter")
-        .fields(&[("is", "FilterIs"), ("like", "String")])
-        .write(out);
-    Def::new("input", "RichTextLeafFilter")
-        .fields(&[("ilike", "String")])
-        .write(out);
-    Def::new("input", "RichTextFilter")
-        .fields(&[
-            ("blocknote", "RichTextLeafFilter"),
-            ("markdown", "RichTextLeafFilter"),
-        ])
-        .write(out);
-    Def::new("input", "TSVectorFilter")
-        .fields(&[("search", "String")])
-        .write(out);
+    write_defs(
+        out,
+        &[
+            (
+                "input",
+                "BooleanFilter",
+                &[("eq", "Boolean"), ("is", "FilterIs")],
+            ),
+            (
+                "input",
+                "ArrayFilter",
+                &[
+                    ("containsIlike", "String"),
+                    ("is", "FilterIs"),
+                    ("isEmptyArray", "Boolean"),
+                ],
+            ),
+            (
+                "input",
+                "RawJsonFilter",
+                &[("is", "FilterIs"), ("like", "String")],
+            ),
+            ("input", "RichTextLeafFilter", &[("ilike", "String")]),
+            (
+                "input",
+                "RichTextFilter",
+                &[
+                    ("blocknote", "RichTextLeafFilter"),
+                    ("markdown", "RichTextLeafFilter"),
+                ],
+            ),
+            ("input", "TSVectorFilter", &[("search", "String")]),
+        ],
+    );
+}
+
+/// A definition that is just its fields: (keyword, name, fields).
+type PlainDef<'a> = (&'static str, &'a str, &'a [(&'a str, &'a str)]);
+
+fn write_defs(out: &mut String, defs: &[PlainDef]) {
+    for (keyword, name, fields) in defs {
+        Def::new(keyword, name).fields(fields).write(out);
+    }
 }
 
 /// Output / input scalar of a composite sub-field.
@@ -827,40 +827,55 @@ fn composite_types(out: &mut String) {
 }
 
 fn search_types(out: &mut String) {
-    Def::new("type", "SearchRecord")
-        .fields(&[
-            ("recordId", "UUID!"),
-            ("objectNameSingular", "String!"),
-            ("objectLabelSingular", "String!"),
-            ("label", "String!"),
-            ("imageUrl", "String"),
-            ("tsRankCD", "Float!"),
-            ("tsRank", "Float!"),
-        ])
-        .write(out);
-    Def::new("type", "SearchResultEdge")
-        .fields(&[("node", "SearchRecord!"), ("cursor", "String!")])
-        .write(out);
-    Def::new("type", "SearchResultPageInfo")
-        .fields(&[("endCursor", "String"), ("hasNextPage", "Boolean!")])
-        .write(out);
-    Def::new("type", "SearchResultConnection")
-        .fields(&[
-            ("edges", "[SearchResultEdge!]!"),
-            ("pageInfo", "SearchResultPageInfo!"),
-        ])
-        .write(out);
-    Def::new("input", "ObjectRecordFilterInput")
-        .fields(&[
-            ("and", "[ObjectRecordFilterInput!]"),
-            ("not", "ObjectRecordFilterInput"),
-            ("or", "[ObjectRecordFilterInput!]"),
-            ("id", "UUIDFilter"),
-            ("createdAt", "DateFilter"),
-            ("updatedAt", "DateFilter"),
-            ("deletedAt", "DateFilter"),
-        ])
-        .write(out);
+    write_defs(
+        out,
+        &[
+            (
+                "type",
+                "SearchRecord",
+                &[
+                    ("recordId", "UUID!"),
+                    ("objectNameSingular", "String!"),
+                    ("objectLabelSingular", "String!"),
+                    ("label", "String!"),
+                    ("imageUrl", "String"),
+                    ("tsRankCD", "Float!"),
+                    ("tsRank", "Float!"),
+                ],
+            ),
+            (
+                "type",
+                "SearchResultEdge",
+                &[("node", "SearchRecord!"), ("cursor", "String!")],
+            ),
+            (
+                "type",
+                "SearchResultPageInfo",
+                &[("endCursor", "String"), ("hasNextPage", "Boolean!")],
+            ),
+            (
+                "type",
+                "SearchResultConnection",
+                &[
+                    ("edges", "[SearchResultEdge!]!"),
+                    ("pageInfo", "SearchResultPageInfo!"),
+                ],
+            ),
+            (
+                "input",
+                "ObjectRecordFilterInput",
+                &[
+                    ("and", "[ObjectRecordFilterInput!]"),
+                    ("not", "ObjectRecordFilterInput"),
+                    ("or", "[ObjectRecordFilterInput!]"),
+                    ("id", "UUIDFilter"),
+                    ("createdAt", "DateFilter"),
+                    ("updatedAt", "DateFilter"),
+                    ("deletedAt", "DateFilter"),
+                ],
+            ),
+        ],
+    );
 }
 
 const SEARCH_TYPE: &str = "SearchResultConnection!";
@@ -1422,24 +1437,11 @@ pub fn workspace_sdl(model: &WorkspaceModel) -> String {
 mod tests {
     use super::*;
     use crate::schema::sdl::{self, from_json, RootResolver};
+    use crate::schema::standard::tests::{ids, model, NOW};
     use crate::schema::standard::{add_standard_targets, custom_object, standard_model};
     use futures::FutureExt;
     use serde_json::{json, Value};
     use std::sync::Arc;
-
-    const NOW: &str = "2026-01-01T00:00:00.000Z";
-
-    fn ids() -> impl FnMut() -> String {
-        let mut n = 0u64;
-        move || {
-            n += 1;
-            format!("00000000-0000-4000-8000-{n:012x}")
-        }
-    }
-
-    fn model() -> WorkspaceModel {
-        standard_model(NOW, &mut ids())
-    }
 
     /// The field lines of `header`'s block (`type Person`), descriptions left out.
     fn block(sdl: &str, header: &str) -> Vec<String> {
@@ -1471,12 +1473,14 @@ mod tests {
         assert_eq!(block(sdl, header), expected, "{header}");
     }
 
-    fn lacks(sdl: &str, header: &str, prefix: &str) {
+    fn lacks(sdl: &str, header: &str, prefixes: &[&str]) {
         let lines = block(sdl, header);
-        assert!(
-            !lines.iter().any(|l| l.starts_with(prefix)),
-            "`{header}` has `{prefix}`"
-        );
+        for prefix in prefixes {
+            assert!(
+                !lines.iter().any(|l| l.starts_with(prefix)),
+                "`{header}` has `{prefix}`"
+            );
+        }
     }
 
     /// A root resolver answering from a table of canned values by root field name.
@@ -1559,7 +1563,10 @@ mod tests {
         );
         let ta = type_names(m.object("timelineActivity").unwrap());
         assert_eq!(ta.find_many, "timelineActivities");
-        assert_eq!(ta.create_many, "createTimelineActivities");
+        assert_eq!(
+            ta.root_field(Operation::CreateMany),
+            Some("createTimelineActivities")
+        );
         assert_eq!(ta.object, "TimelineActivity");
         let o = m.object("opportunity").unwrap();
         assert_eq!(
@@ -1572,9 +1579,11 @@ mod tests {
     fn root_fields_resolve_to_operations() {
         let m = model();
         let person = m.object("person").unwrap();
-        for (name, op) in [
+        let queries = [
             ("people", Operation::FindMany),
             ("person", Operation::FindOne),
+        ];
+        let mutations = [
             ("createPerson", Operation::CreateOne),
             ("createPeople", Operation::CreateMany),
             ("updatePerson", Operation::UpdateOne),
@@ -1585,7 +1594,8 @@ mod tests {
             ("destroyPeople", Operation::DestroyMany),
             ("restorePerson", Operation::RestoreOne),
             ("restorePeople", Operation::RestoreMany),
-        ] {
+        ];
+        for (name, op) in queries.into_iter().chain(mutations) {
             let (got, object) = resolve_root_field(&m, name).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(got, op, "{name}");
             assert_eq!(
@@ -1738,14 +1748,17 @@ mod tests {
             ],
         );
         // Relations have no aggregates; morph relations do (as in Twenty).
-        lacks(&sdl, "type PersonConnection", "countEmptyCompany");
-        lacks(&sdl, "type PersonConnection", "countEmptyNoteTargets");
+        lacks(
+            &sdl,
+            "type PersonConnection",
+            &["countEmptyCompany", "countEmptyNoteTargets"],
+        );
         check(
             &sdl,
             "type NoteTargetConnection",
             &["countEmptyTargetPerson: Int"],
         );
-        lacks(&sdl, "type NoteTargetConnection", "countEmptyNote:");
+        lacks(&sdl, "type NoteTargetConnection", &["countEmptyNote:"]);
         check(
             &sdl,
             "type OpportunityConnection",
@@ -1800,22 +1813,9 @@ mod tests {
             "lte: OpportunityStageEnum",
         ];
         check_exact(&sdl, "input OpportunityStageEnumFilter", &filter);
-        check_exact(
-            &sdl,
-            "enum ActorSourceEnum",
-            &[
-                "EMAIL",
-                "CALENDAR",
-                "WORKFLOW",
-                "AGENT",
-                "API",
-                "IMPORT",
-                "MANUAL",
-                "SYSTEM",
-                "WEBHOOK",
-                "APPLICATION",
-            ],
-        );
+        let sources = "EMAIL CALENDAR WORKFLOW AGENT API IMPORT MANUAL SYSTEM WEBHOOK APPLICATION";
+        let sources: Vec<&str> = sources.split(' ').collect();
+        check_exact(&sdl, "enum ActorSourceEnum", &sources);
         check(
             &sdl,
             "input ActorSourceEnumFilter",
@@ -2033,7 +2033,7 @@ mod tests {
                 "not: PersonFilterInput"
             ]
         );
-        lacks(&sdl, "input PersonFilterInput", "noteTargets");
+        lacks(&sdl, "input PersonFilterInput", &["noteTargets"]);
         check(
             &sdl,
             "input PersonOrderByInput",
@@ -2058,11 +2058,10 @@ mod tests {
                 "company: CompanyRelationInput",
             ],
         );
-        lacks(&sdl, "input PersonCreateInput", "noteTargets");
         lacks(
             &sdl,
             "input PersonCreateInput",
-            "pointOfContactForOpportunities",
+            &["noteTargets", "pointOfContactForOpportunities"],
         );
         check(
             &sdl,
@@ -2190,8 +2189,8 @@ mod tests {
                 "restorePeople(filter: PersonFilterInput!): [Person!]",
             ],
         );
-        lacks(&sdl, "type Query", "createPerson");
-        lacks(&sdl, "type Mutation", "people");
+        lacks(&sdl, "type Query", &["createPerson"]);
+        lacks(&sdl, "type Mutation", &["people"]);
         assert_eq!(block(&sdl, "type Query").len(), 11 * 2 + 1);
         assert_eq!(block(&sdl, "type Mutation").len(), 11 * 10);
         check_exact(
@@ -2323,54 +2322,27 @@ mod tests {
         f
     }
 
-    #[test]
-    fn custom_objects_and_all_field_types() {
+    /// The standard model plus a custom object per `(singular, plural, label, labels)`, each
+    /// with the extra fields `fields(object_id)` and, as in Twenty, the standard targets.
+    fn with_custom_objects(
+        objects: &[(&str, &str, &str, &str)],
+        fields: impl Fn(&str) -> Vec<FieldMetadata>,
+    ) -> WorkspaceModel {
         let mut new_id = ids();
         let mut m = standard_model(NOW, &mut new_id);
-        let mut pet = custom_object("pet", "pets", "Pet", "Pets", NOW, &mut new_id);
-        let id = pet.id.clone();
-        let option = |v: &str| crate::schema::metadata::SelectOption {
-            id: format!("o-{v}"),
-            label: v.to_lowercase(),
-            value: v.to_string(),
-            color: "red".into(),
-            position: 0,
-        };
-        let mut tags = field_of(&id, "tags", FieldType::MultiSelect, 1);
-        tags.options = Some(vec![option("CUTE"), option("LOUD"), option("bad value")]);
-        let mut required_tags = tags.clone();
-        required_tags.id = "req-tags".into();
-        required_tags.name = "requiredTags".into();
-        required_tags.is_nullable = false;
-        let mut rating = field_of(&id, "rating", FieldType::Rating, 2);
-        rating.options = None;
-        let mut weight = field_of(&id, "weight", FieldType::Number, 3);
-        weight.settings = Some(json!({"dataType": "BIGINT"}));
-        let mut empty_select = field_of(&id, "mood", FieldType::Select, 4);
-        empty_select.options = Some(vec![]);
-        let mut inactive = field_of(&id, "gone", FieldType::Text, 5);
-        inactive.is_active = false;
-        let mut required_text = field_of(&id, "chip", FieldType::Text, 6);
-        required_text.is_nullable = false;
-        pet.fields.extend([
-            tags,
-            required_tags,
-            rating,
-            weight,
-            empty_select,
-            inactive,
-            required_text,
-            field_of(&id, "vaccinated", FieldType::Boolean, 7),
-            field_of(&id, "birthday", FieldType::Date, 8),
-            field_of(&id, "nicknames", FieldType::Array, 9),
-            field_of(&id, "price", FieldType::Numeric, 10),
-            field_of(&id, "home", FieldType::Address, 11),
-            field_of(&id, "vet", FieldType::Phones, 12),
-            field_of(&id, "bio", FieldType::RichText, 13),
-            field_of(&id, "photos", FieldType::Files, 14),
-        ]);
-        m.objects.push(pet);
-        add_standard_targets(&mut m, &id, NOW, &mut new_id).unwrap();
+        for (singular, plural, label, labels) in objects {
+            let mut o = custom_object(singular, plural, label, labels, NOW, &mut new_id);
+            let id = o.id.clone();
+            o.fields.extend(fields(&id));
+            m.objects.push(o);
+            add_standard_targets(&mut m, &id, NOW, &mut new_id).unwrap();
+        }
+        m
+    }
+
+    #[test]
+    fn custom_objects_and_all_field_types() {
+        let m = with_custom_objects(&[("pet", "pets", "Pet", "Pets")], pet_fields);
         let sdl = workspace_sdl(&m);
         schema_for(&sdl, json!({}));
         check(
@@ -2395,8 +2367,7 @@ mod tests {
                 "favorites(first: Int, last: Int, offset: Int, before: String, after: String, filter: FavoriteFilterInput, orderBy: [FavoriteOrderByInput]): FavoriteConnection",
             ],
         );
-        lacks(&sdl, "type Pet", "gone");
-        lacks(&sdl, "type Pet", "mood");
+        lacks(&sdl, "type Pet", &["gone", "mood"]);
         check_exact(&sdl, "enum PetTagsEnum", &["CUTE", "LOUD"]);
         check_exact(
             &sdl,
@@ -2471,17 +2442,57 @@ mod tests {
         );
     }
 
+    /// A field of every type and shape (enums, required, inactive, ...) for `pet`.
+    fn pet_fields(id: &str) -> Vec<FieldMetadata> {
+        let option = |v: &str| crate::schema::metadata::SelectOption {
+            id: format!("o-{v}"),
+            label: v.to_lowercase(),
+            value: v.to_string(),
+            color: "red".into(),
+            position: 0,
+        };
+        let mut tags = field_of(id, "tags", FieldType::MultiSelect, 1);
+        tags.options = Some(vec![option("CUTE"), option("LOUD"), option("bad value")]);
+        let mut required_tags = tags.clone();
+        required_tags.id = "req-tags".into();
+        required_tags.name = "requiredTags".into();
+        required_tags.is_nullable = false;
+        let mut rating = field_of(id, "rating", FieldType::Rating, 2);
+        rating.options = None;
+        let mut weight = field_of(id, "weight", FieldType::Number, 3);
+        weight.settings = Some(json!({"dataType": "BIGINT"}));
+        let mut empty_select = field_of(id, "mood", FieldType::Select, 4);
+        empty_select.options = Some(vec![]);
+        let mut inactive = field_of(id, "gone", FieldType::Text, 5);
+        inactive.is_active = false;
+        let mut required_text = field_of(id, "chip", FieldType::Text, 6);
+        required_text.is_nullable = false;
+        vec![
+            tags,
+            required_tags,
+            rating,
+            weight,
+            empty_select,
+            inactive,
+            required_text,
+            field_of(id, "vaccinated", FieldType::Boolean, 7),
+            field_of(id, "birthday", FieldType::Date, 8),
+            field_of(id, "nicknames", FieldType::Array, 9),
+            field_of(id, "price", FieldType::Numeric, 10),
+            field_of(id, "home", FieldType::Address, 11),
+            field_of(id, "vet", FieldType::Phones, 12),
+            field_of(id, "bio", FieldType::RichText, 13),
+            field_of(id, "photos", FieldType::Files, 14),
+        ]
+    }
+
     #[test]
     fn five_hundred_text_fields() {
-        let mut new_id = ids();
-        let mut m = standard_model(NOW, &mut new_id);
-        let mut wide = custom_object("wide", "wides", "Wide", "Wides", NOW, &mut new_id);
-        let id = wide.id.clone();
-        for i in 0..500 {
-            wide.fields.push(text_field(&id, &format!("field{i}"), i));
-        }
-        m.objects.push(wide);
-        add_standard_targets(&mut m, &id, NOW, &mut new_id).unwrap();
+        let m = with_custom_objects(&[("wide", "wides", "Wide", "Wides")], |id| {
+            (0..500)
+                .map(|i| text_field(id, &format!("field{i}"), i))
+                .collect()
+        });
         let sdl = workspace_sdl(&m);
         schema_for(&sdl, json!({}));
         check(&sdl, "type Wide", &["field0: String", "field499: String"]);
@@ -2492,19 +2503,15 @@ mod tests {
 
     #[test]
     fn clashing_or_inactive_objects_are_left_out() {
-        let mut new_id = ids();
-        let mut m = standard_model(NOW, &mut new_id);
         // `PageInfo` and `FullName` are taken; `Person` is an earlier object's.
-        for (singular, plural) in [
-            ("pageInfo", "pageInfos"),
-            ("fullName", "fullNames"),
-            ("ghost", "ghosts"),
-        ] {
-            let o = custom_object(singular, plural, "X", "Xs", NOW, &mut new_id);
-            let oid = o.id.clone();
-            m.objects.push(o);
-            add_standard_targets(&mut m, &oid, NOW, &mut new_id).unwrap();
-        }
+        let mut m = with_custom_objects(
+            &[
+                ("pageInfo", "pageInfos", "X", "Xs"),
+                ("fullName", "fullNames", "X", "Xs"),
+                ("ghost", "ghosts", "X", "Xs"),
+            ],
+            |_| vec![],
+        );
         let ghost = m
             .objects
             .iter_mut()

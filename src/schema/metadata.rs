@@ -134,9 +134,7 @@ pub struct FieldMetadata {
     pub label: String,
     #[serde(rename = "type")]
     pub field_type: FieldType,
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub icon: Option<String>,
     pub is_nullable: bool,
     #[serde(default)]
@@ -150,13 +148,9 @@ pub struct FieldMetadata {
     /// Twenty's defaultValue (JSON; strings are quoted SQL-style in Twenty, e.g. `"'NEW'"`,
     /// and kept that way here for the metadata API; [`FieldMetadata::default_json`] gives
     /// the record value).
-    #[serde(default)]
     pub default_value: Option<Value>,
-    #[serde(default)]
     pub options: Option<Vec<SelectOption>>,
-    #[serde(default)]
     pub settings: Option<Value>,
-    #[serde(default)]
     pub relation: Option<Relation>,
     pub created_at: String,
     pub updated_at: String,
@@ -231,21 +225,17 @@ pub struct ObjectMetadata {
     pub name_plural: String,
     pub label_singular: String,
     pub label_plural: String,
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub icon: Option<String>,
+    #[serde(default = "yes")]
+    pub is_active: bool,
     #[serde(default)]
     pub is_custom: bool,
     #[serde(default)]
     pub is_system: bool,
-    #[serde(default = "yes")]
-    pub is_active: bool,
     #[serde(default)]
     pub is_searchable: bool,
-    #[serde(default)]
     pub label_identifier_field_name: Option<String>,
-    #[serde(default)]
     pub image_identifier_field_name: Option<String>,
     pub created_at: String,
     pub updated_at: String,

@@ -595,46 +595,55 @@ mod tests {
 
     #[test]
     fn errors() {
-        check_err(
-            json!([{"foo": "AscNullsFirst"}]),
-            "Field \"foo\" does not exist or is not sortable",
-        );
-        check_err(
-            json!([{"score": "Up"}]),
-            "Scalar field \"score\" requires a direction value (AscNullsFirst, AscNullsLast, DescNullsFirst, DescNullsLast)",
-        );
-        check_err(
-            json!([{"name": "AscNullsFirst"}]),
-            "Composite field \"name\" requires subfield ordering (e.g., { name: { subFieldName: 'AscNullsFirst' } })",
-        );
-        check_err(
-            json!([{"name": {"middleName": "AscNullsFirst"}}]),
-            "Sub field \"middleName\" not found for composite field \"name\"",
-        );
-        check_err(
-            json!([{"name": {"firstName": "Up"}}]),
-            "Composite sub field \"name.firstName\" requires a direction value (AscNullsFirst, AscNullsLast, DescNullsFirst, DescNullsLast)",
-        );
-        check_err(
+        for (order_by, message) in [
+            (
+                json!([{"foo": "AscNullsFirst"}]),
+                "Field \"foo\" does not exist or is not sortable",
+            ),
+            (
+                json!([{"name": "AscNullsFirst"}]),
+                "Composite field \"name\" requires subfield ordering (e.g., { name: { subFieldName: 'AscNullsFirst' } })",
+            ),
+            (
+                json!([{"name": {"middleName": "AscNullsFirst"}}]),
+                "Sub field \"middleName\" not found for composite field \"name\"",
+            ),
+            (
+                json!([{"company": {"foo": "AscNullsFirst"}}]),
+                "Nested field \"foo\" not found in target object \"company\"",
+            ),
+            (
+                json!([{"company": {"address": "AscNullsFirst"}}]),
+                "Composite field \"company.address\" requires one of its sub fields to be ordered",
+            ),
+            (
+                json!([{"company": {"name": {"x": "AscNullsFirst"}}}]),
+                "Field \"company.name\" does not support nested ordering",
+            ),
+        ] {
+            check_err(order_by, message);
+        }
+        for (order_by, field) in [
+            (json!([{"score": "Up"}]), "Scalar field \"score\""),
+            (
+                json!([{"name": {"firstName": "Up"}}]),
+                "Composite sub field \"name.firstName\"",
+            ),
+        ] {
+            check_err(
+                order_by,
+                &format!("{field} requires a direction value (AscNullsFirst, AscNullsLast, DescNullsFirst, DescNullsLast)"),
+            );
+        }
+        for order_by in [
             json!([{"company": "AscNullsFirst"}]),
-            "Relation field \"company\" requires nested field ordering (e.g., { company: { fieldName: 'AscNullsFirst' } })",
-        );
-        check_err(
             json!([{"company": {"name": "Up"}}]),
-            "Relation field \"company\" requires nested field ordering (e.g., { company: { fieldName: 'AscNullsFirst' } })",
-        );
-        check_err(
-            json!([{"company": {"foo": "AscNullsFirst"}}]),
-            "Nested field \"foo\" not found in target object \"company\"",
-        );
-        check_err(
-            json!([{"company": {"address": "AscNullsFirst"}}]),
-            "Composite field \"company.address\" requires one of its sub fields to be ordered",
-        );
-        check_err(
-            json!([{"company": {"name": {"x": "AscNullsFirst"}}}]),
-            "Field \"company.name\" does not support nested ordering",
-        );
+        ] {
+            check_err(
+                order_by,
+                "Relation field \"company\" requires nested field ordering (e.g., { company: { fieldName: 'AscNullsFirst' } })",
+            );
+        }
         let m = model();
         let company = m.object("company").unwrap();
         let e = compile(

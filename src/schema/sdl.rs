@@ -1,7 +1,7 @@
 //! Builds an executable async-graphql dynamic schema from SDL text.
 //!
 //! Both GraphQL endpoints are SDL-first: `/metadata` from Twenty's published schema
-//! (`src/metadata/twenty-metadata.graphql`), `/graphql` from SDL generated per workspace
+//! (`generated/twenty-metadata.graphql`), `/graphql` from SDL generated per workspace
 //! out of its object metadata. Root fields (of `Query`, `Mutation`) call one
 //! [`RootResolver`] that returns JSON; every nested field is read from its parent's value by
 //! name (or alias), so a root resolver computes the whole answer in one go (no N+1).
@@ -74,38 +74,27 @@ pub fn build(sdl: &str, root: RootResolver) -> Result<SchemaBuilder, String> {
         if name == "Subscription" {
             continue;
         }
-        let description = t.description.as_ref().map(|d| d.node.clone());
+        let description = node_text(&t.description);
         builder = match &t.kind {
-            TypeKind::Scalar => {
-                let mut s = Scalar::new(&name);
-                if let Some(d) = description {
-                    s = s.description(d);
-                }
-                builder.register(s)
-            }
+            TypeKind::Scalar => builder.register(described(
+                Scalar::new(&name),
+                description,
+                Scalar::description,
+            )),
             TypeKind::Enum(e) => {
                 let mut en = Enum::new(&name);
                 for v in &e.values {
-                    let mut item = EnumItem::new(v.node.value.node.to_string());
-                    if let Some(reason) = deprecation(&v.node.directives) {
-                        item = item.deprecation(Some(&reason));
-                    }
-                    en = en.item(item);
+                    let item = EnumItem::new(v.node.value.node.to_string());
+                    en = en.item(deprecated(item, &v.node.directives, EnumItem::deprecation));
                 }
-                if let Some(d) = description {
-                    en = en.description(d);
-                }
-                builder.register(en)
+                builder.register(described(en, description, Enum::description))
             }
             TypeKind::InputObject(io) => {
                 let mut obj = InputObject::new(&name);
                 for f in &io.fields {
                     obj = obj.field(input_value(&f.node));
                 }
-                if let Some(d) = description {
-                    obj = obj.description(d);
-                }
-                builder.register(obj)
+                builder.register(described(obj, description, InputObject::description))
             }
             TypeKind::Object(o) => {
                 let is_root = roots.contains(&name);
@@ -116,10 +105,7 @@ pub fn build(sdl: &str, root: RootResolver) -> Result<SchemaBuilder, String> {
                 for i in &o.implements {
                     obj = obj.implement(i.node.to_string());
                 }
-                if let Some(d) = description {
-                    obj = obj.description(d);
-                }
-                builder.register(obj)
+                builder.register(described(obj, description, Object::description))
             }
             TypeKind::Interface(i) => {
                 let mut iface = Interface::new(&name);
@@ -145,6 +131,28 @@ pub fn build(sdl: &str, root: RootResolver) -> Result<SchemaBuilder, String> {
         };
     }
     Ok(builder)
+}
+
+/// `t` with `description` set, when the definition has one (`set` is the type's
+/// `description` builder method).
+fn described<T>(t: T, description: Option<String>, set: fn(T, String) -> T) -> T {
+    match description {
+        Some(d) => set(t, d),
+        None => t,
+    }
+}
+
+/// `t` marked deprecated (`set` is the type's `deprecation` builder method) when the
+/// definition carries `@deprecated`.
+fn deprecated<T>(
+    t: T,
+    directives: &[async_graphql::Positioned<ConstDirective>],
+    set: fn(T, Option<&str>) -> T,
+) -> T {
+    match deprecation(directives) {
+        Some(reason) => set(t, Some(&reason)),
+        None => t,
+    }
 }
 
 fn deprecation(directives: &[async_graphql::Positioned<ConstDirective>]) -> Option<String> {
@@ -179,10 +187,11 @@ fn input_value(def: &InputValueDefinition) -> InputValue {
     if let Some(default) = &def.default_value {
         v = v.default_value(default.node.clone());
     }
-    if let Some(d) = &def.description {
-        v = v.description(d.node.clone());
-    }
-    v
+    described(v, node_text(&def.description), InputValue::description)
+}
+
+fn node_text(text: &Option<async_graphql::Positioned<String>>) -> Option<String> {
+    text.as_ref().map(|d| d.node.clone())
 }
 
 fn output_field(def: &FieldDefinition, is_root: bool, root: &RootResolver) -> Field {
@@ -215,13 +224,8 @@ fn output_field(def: &FieldDefinition, is_root: bool, root: &RootResolver) -> Fi
     for a in &def.arguments {
         field = field.argument(input_value(&a.node));
     }
-    if let Some(reason) = deprecation(&def.directives) {
-        field = field.deprecation(Some(&reason));
-    }
-    if let Some(d) = &def.description {
-        field = field.description(d.node.clone());
-    }
-    field
+    let field = deprecated(field, &def.directives, Field::deprecation);
+    described(field, node_text(&def.description), Field::description)
 }
 
 /// The default resolver: the parent's entry for this field's response key (alias, so one

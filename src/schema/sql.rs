@@ -138,8 +138,23 @@ pub fn ident(name: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The deepest parenthesis nesting in `text` (SQLite refuses expressions deeper than 100).
+    pub(crate) fn max_depth(text: &str) -> i32 {
+        text.chars()
+            .scan(0i32, |d, c| {
+                *d += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                Some(*d)
+            })
+            .max()
+            .unwrap()
+    }
 
     #[test]
     fn balanced_trees() {
@@ -157,19 +172,7 @@ mod tests {
         let big = balanced(terms(1000), "OR", "0");
         assert_eq!(big.params.len(), 1000);
         // Depth grows with log2(n), far below SQLite's 100.
-        let depth = big
-            .text
-            .chars()
-            .scan(0i32, |d, c| {
-                *d += match c {
-                    '(' => 1,
-                    ')' => -1,
-                    _ => 0,
-                };
-                Some(*d)
-            })
-            .max()
-            .unwrap();
+        let depth = max_depth(&big.text);
         assert!(depth < 30, "{depth}");
     }
 }

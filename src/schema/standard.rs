@@ -40,13 +40,13 @@ struct Spec {
     settings: Option<Value>,
 }
 
-fn spec(name: &str, label: &str, field_type: FieldType, icon: &str) -> Spec {
+fn spec(name: &str, label: &str, field_type: FieldType, icon: &str, description: &str) -> Spec {
     Spec {
         name: name.to_string(),
         label: label.to_string(),
         field_type,
         icon: icon.to_string(),
-        description: None,
+        description: Some(description.to_string()),
         nullable: true,
         unique: false,
         system: false,
@@ -57,10 +57,6 @@ fn spec(name: &str, label: &str, field_type: FieldType, icon: &str) -> Spec {
 }
 
 impl Spec {
-    fn desc(mut self, description: &str) -> Self {
-        self.description = Some(description.to_string());
-        self
-    }
     fn required(mut self) -> Self {
         self.nullable = false;
         self
@@ -76,6 +72,14 @@ impl Spec {
     fn default(mut self, value: Value) -> Self {
         self.default = Some(value);
         self
+    }
+    /// A string default, SQL-quoted as Twenty writes it (`'NEW'`).
+    fn quoted_default(self, value: &str) -> Self {
+        self.default(json!(format!("'{value}'")))
+    }
+    /// A SELECT's options and its default (`default`, quoted).
+    fn select(self, default: &str, options: &[(&str, &str, &str)]) -> Self {
+        self.quoted_default(default).options(options)
     }
     fn settings(mut self, settings: Value) -> Self {
         self.settings = Some(settings);
@@ -166,83 +170,37 @@ fn actor_default() -> Value {
 
 /// The system fields every record has, split around the object's own fields:
 /// `id createdAt updatedAt deletedAt` | own fields | `position createdBy updatedBy searchVector`.
+#[rustfmt::skip]
 fn base_specs(label_singular: &str) -> (Vec<Spec>, Vec<Spec>) {
-    let relative = || json!({"displayFormat": "RELATIVE"});
-    let head = vec![
-        spec("id", "Id", FieldType::Uuid, "Icon123")
-            .desc("Id")
+    use FieldType as T;
+    let timestamp = |name, label, icon, description| {
+        spec(name, label, T::DateTime, icon, description)
             .system()
-            .required()
-            .default(json!("uuid")),
-        spec(
-            "createdAt",
-            "Creation date",
-            FieldType::DateTime,
-            "IconCalendar",
-        )
-        .desc("Creation date")
-        .system()
-        .required()
-        .default(json!("now"))
-        .settings(relative()),
-        spec(
-            "updatedAt",
-            "Last update",
-            FieldType::DateTime,
-            "IconCalendarClock",
-        )
-        .desc("Last time the record was changed")
-        .system()
-        .required()
-        .default(json!("now"))
-        .settings(relative()),
-        spec(
-            "deletedAt",
-            "Deleted at",
-            FieldType::DateTime,
-            "IconCalendarMinus",
-        )
-        .desc("Date when the record was deleted")
-        .system()
-        .settings(relative()),
+            .settings(json!({"displayFormat": "RELATIVE"}))
+    };
+    let head = vec![
+        spec("id", "Id", T::Uuid, "Icon123", "Id").system().required().default(json!("uuid")),
+        timestamp("createdAt", "Creation date", "IconCalendar", "Creation date")
+            .required().default(json!("now")),
+        timestamp("updatedAt", "Last update", "IconCalendarClock",
+                  "Last time the record was changed")
+            .required().default(json!("now")),
+        timestamp("deletedAt", "Deleted at", "IconCalendarMinus",
+                  "Date when the record was deleted"),
     ];
     let tail = vec![
-        spec(
-            "position",
-            "Position",
-            FieldType::Position,
-            "IconHierarchy2",
-        )
-        .desc(&format!("{label_singular} record position"))
-        .system()
-        .required()
-        .default(json!(0)),
-        spec(
-            "createdBy",
-            "Created by",
-            FieldType::Actor,
-            "IconCreativeCommonsSa",
-        )
-        .desc("The creator of the record")
-        .system()
-        .required(),
-        spec(
-            "updatedBy",
-            "Updated by",
-            FieldType::Actor,
-            "IconUserCircle",
-        )
-        .desc("The workspace member who last updated the record")
-        .system()
-        .required(),
-        spec(
-            "searchVector",
-            "Search vector",
-            FieldType::TsVector,
-            "IconUser",
-        )
-        .desc("Field used for full-text search")
-        .system(),
+        spec("position", "Position", T::Position, "IconHierarchy2",
+             &format!("{label_singular} record position"))
+            .system().required().default(json!(0)),
+        spec("createdBy", "Created by", T::Actor, "IconCreativeCommonsSa",
+             "The creator of the record")
+            .system().required(),
+        spec("updatedBy", "Updated by", T::Actor, "IconUserCircle",
+             "The workspace member who last updated the record")
+            .system().required(),
+        spec("searchVector", "Search vector", T::TsVector, "IconUser",
+             "Field used for full-text search")
+            .system(),
     ];
     (head, tail)
 }
@@ -274,7 +232,7 @@ pub fn custom_object(
 ) -> ObjectMetadata {
     let id = new_id();
     let (head, tail) = base_specs(label_singular);
-    let name = spec("name", "Name", FieldType::Text, "IconAbc").desc("Name");
+    let name = spec("name", "Name", FieldType::Text, "IconAbc", "Name");
     let fields = head
         .into_iter()
         .chain(std::iter::once(name))
@@ -305,307 +263,187 @@ pub fn custom_object(
 // Standard objects
 // ---------------------------------------------------------------------------------------------
 
-struct ObjectSpec {
-    singular: &'static str,
-    plural: &'static str,
-    label_singular: &'static str,
-    label_plural: &'static str,
-    description: &'static str,
-    icon: &'static str,
-    is_system: bool,
-    is_searchable: bool,
-    label_identifier: &'static str,
-    image_identifier: Option<&'static str>,
-}
-
 const SEARCHABLE: u8 = 1;
 const SYSTEM: u8 = 2;
 
-#[allow(clippy::too_many_arguments)]
-const fn obj(
-    singular: &'static str,
-    plural: &'static str,
-    label_singular: &'static str,
-    label_plural: &'static str,
-    description: &'static str,
-    icon: &'static str,
-    flags: u8,
-    label_identifier: &'static str,
-    image_identifier: Option<&'static str>,
-) -> ObjectSpec {
-    ObjectSpec {
-        singular,
-        plural,
-        label_singular,
-        label_plural,
-        description,
-        icon,
-        is_system: flags & SYSTEM != 0,
-        is_searchable: flags & SEARCHABLE != 0,
-        label_identifier,
-        image_identifier,
-    }
-}
+/// A standard object: singular, plural, labels (singular, plural), description, icon, flags,
+/// label identifier field, image identifier field.
+type ObjectRow<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    u8,
+    &'a str,
+    Option<&'a str>,
+);
 
 #[rustfmt::skip]
-const OBJECTS: &[ObjectSpec] = &[
+const OBJECTS: &[ObjectRow] = &[
     // singular, plural, labels, description, icon, flags, label / image identifier fields
-    obj("person", "people", "Person", "People", "A person", "IconUser",
+    ("person", "people", "Person", "People", "A person", "IconUser",
         SEARCHABLE, "name", Some("avatarFile")),
-    obj("company", "companies", "Company", "Companies", "A company", "IconBuildingSkyscraper",
+    ("company", "companies", "Company", "Companies", "A company", "IconBuildingSkyscraper",
         SEARCHABLE, "name", Some("domainName")),
-    obj("opportunity", "opportunities", "Opportunity", "Opportunities", "An opportunity",
+    ("opportunity", "opportunities", "Opportunity", "Opportunities", "An opportunity",
         "IconTargetArrow", SEARCHABLE, "name", None),
-    obj("note", "notes", "Note", "Notes", "A note", "IconNotes", SEARCHABLE, "title", None),
-    obj("task", "tasks", "Task", "Tasks", "A task", "IconCheckbox", SEARCHABLE, "title", None),
-    obj("noteTarget", "noteTargets", "Note Target", "Note Targets", "A note target",
+    ("note", "notes", "Note", "Notes", "A note", "IconNotes", SEARCHABLE, "title", None),
+    ("task", "tasks", "Task", "Tasks", "A task", "IconCheckbox", SEARCHABLE, "title", None),
+    ("noteTarget", "noteTargets", "Note Target", "Note Targets", "A note target",
         "IconCheckbox", SYSTEM, "id", None),
-    obj("taskTarget", "taskTargets", "Task Target", "Task Targets", "A task target",
+    ("taskTarget", "taskTargets", "Task Target", "Task Targets", "A task target",
         "IconCheckbox", SYSTEM, "id", None),
-    obj("attachment", "attachments", "Attachment", "Attachments", "An attachment",
+    ("attachment", "attachments", "Attachment", "Attachments", "An attachment",
         "IconFileImport", SYSTEM, "name", None),
-    obj("workspaceMember", "workspaceMembers", "Workspace Member", "Workspace Members",
+    ("workspaceMember", "workspaceMembers", "Workspace Member", "Workspace Members",
         "A workspace member", "IconUserCircle", SYSTEM | SEARCHABLE, "name", Some("avatarUrl")),
-    obj("favorite", "favorites", "Favorite", "Favorites", "A favorite", "IconHeart",
+    ("favorite", "favorites", "Favorite", "Favorites", "A favorite", "IconHeart",
         SYSTEM, "id", None),
-    obj("timelineActivity", "timelineActivities", "Timeline Activity", "Timeline Activities",
+    ("timelineActivity", "timelineActivities", "Timeline Activity", "Timeline Activities",
         "Aggregated / filtered event to be displayed on the timeline", "IconTimelineEvent",
         SYSTEM, "name", None),
 ];
 
 /// The object's own (non-system, non-relation) fields, in Twenty's order.
+#[rustfmt::skip]
 fn own_fields(object: &str) -> Vec<Spec> {
     use FieldType as T;
     match object {
         "person" => vec![
-            spec("name", "Name", T::FullName, "IconUser").desc("Contact's name"),
-            spec("emails", "Emails", T::Emails, "IconMail")
-                .desc("Contact's Emails")
-                .unique()
+            spec("name", "Name", T::FullName, "IconUser", "Contact's name"),
+            spec("emails", "Emails", T::Emails, "IconMail", "Contact's Emails")
+                .unique().single_value(),
+            spec("linkedinLink", "Linkedin", T::Links, "IconBrandLinkedin",
+                 "Contact's Linkedin account"),
+            spec("jobTitle", "Job Title", T::Text, "IconBriefcase", "Contact's job title"),
+            spec("phones", "Phones", T::Phones, "IconPhone", "Contact's phone numbers")
                 .single_value(),
-            spec("linkedinLink", "Linkedin", T::Links, "IconBrandLinkedin")
-                .desc("Contact's Linkedin account"),
-            spec("jobTitle", "Job Title", T::Text, "IconBriefcase").desc("Contact's job title"),
-            spec("phones", "Phones", T::Phones, "IconPhone")
-                .desc("Contact's phone numbers")
-                .single_value(),
-            spec("avatarUrl", "Avatar", T::Text, "IconFileUpload")
-                .desc("Contact's avatar")
-                .system(),
-            spec("avatarFile", "Avatar File", T::Files, "IconFileUpload")
-                .desc("Contact's avatar file")
-                .system()
-                .single_value(),
+            spec("avatarUrl", "Avatar", T::Text, "IconFileUpload", "Contact's avatar").system(),
+            spec("avatarFile", "Avatar File", T::Files, "IconFileUpload", "Contact's avatar file")
+                .system().single_value(),
         ],
         "company" => vec![
-            spec("name", "Name", T::Text, "IconBuildingSkyscraper").desc("The company name"),
-            spec("domainName", "Domain Name", T::Links, "IconLink")
-                .desc("The company website URL. We use this url to fetch the company icon")
-                .unique()
-                .single_value(),
-            spec("address", "Address", T::Address, "IconMap").desc("Address of the company"),
-            spec("linkedinLink", "Linkedin", T::Links, "IconBrandLinkedin")
-                .desc("The company Linkedin account"),
-            spec(
-                "annualRevenue",
-                "Annual Revenue",
-                T::Currency,
-                "IconMoneybag",
-            )
-            .desc("The company's total annual revenue"),
+            spec("name", "Name", T::Text, "IconBuildingSkyscraper", "The company name"),
+            spec("domainName", "Domain Name", T::Links, "IconLink",
+                 "The company website URL. We use this url to fetch the company icon")
+                .unique().single_value(),
+            spec("address", "Address", T::Address, "IconMap", "Address of the company"),
+            spec("linkedinLink", "Linkedin", T::Links, "IconBrandLinkedin",
+                 "The company Linkedin account"),
+            spec("annualRevenue", "Annual Revenue", T::Currency, "IconMoneybag",
+                 "The company's total annual revenue"),
         ],
         "opportunity" => vec![
-            spec("name", "Name", T::Text, "IconTargetArrow").desc("The opportunity name"),
-            spec("amount", "Amount", T::Currency, "IconCurrencyDollar").desc("Opportunity amount"),
-            spec("closeDate", "Close date", T::DateTime, "IconCalendarEvent")
-                .desc("Opportunity close date"),
-            spec("stage", "Stage", T::Select, "IconProgressCheck")
-                .desc("Opportunity stage")
+            spec("name", "Name", T::Text, "IconTargetArrow", "The opportunity name"),
+            spec("amount", "Amount", T::Currency, "IconCurrencyDollar", "Opportunity amount"),
+            spec("closeDate", "Close date", T::DateTime, "IconCalendarEvent",
+                 "Opportunity close date"),
+            spec("stage", "Stage", T::Select, "IconProgressCheck", "Opportunity stage")
                 .required()
-                .default(json!("'NEW'"))
-                .options(&[
-                    ("NEW", "New", "red"),
-                    ("SCREENING", "Screening", "purple"),
-                    ("MEETING", "Meeting", "sky"),
-                    ("PROPOSAL", "Proposal", "turquoise"),
+                .select("NEW", &[
+                    ("NEW", "New", "red"), ("SCREENING", "Screening", "purple"),
+                    ("MEETING", "Meeting", "sky"), ("PROPOSAL", "Proposal", "turquoise"),
                     ("CUSTOMER", "Customer", "yellow"),
                 ]),
         ],
         "note" => vec![
-            spec("title", "Title", T::Text, "IconH1").desc("Note title"),
-            spec("bodyV2", "Body", T::RichText, "IconFilePencil").desc("Note body"),
+            spec("title", "Title", T::Text, "IconH1", "Note title"),
+            spec("bodyV2", "Body", T::RichText, "IconFilePencil", "Note body"),
         ],
         "task" => vec![
-            spec("title", "Title", T::Text, "IconNotes").desc("Task title"),
-            spec("bodyV2", "Body", T::RichText, "IconFilePencil").desc("Task body"),
-            spec("dueAt", "Due Date", T::DateTime, "IconCalendarEvent").desc("Task due date"),
-            spec("status", "Status", T::Select, "IconCheck")
-                .desc("Task status")
-                .default(json!("'TODO'"))
-                .options(&[
-                    ("TODO", "To do", "sky"),
-                    ("IN_PROGRESS", "In progress", "purple"),
-                    ("DONE", "Done", "green"),
-                ]),
+            spec("title", "Title", T::Text, "IconNotes", "Task title"),
+            spec("bodyV2", "Body", T::RichText, "IconFilePencil", "Task body"),
+            spec("dueAt", "Due Date", T::DateTime, "IconCalendarEvent", "Task due date"),
+            spec("status", "Status", T::Select, "IconCheck", "Task status").select("TODO", &[
+                ("TODO", "To do", "sky"), ("IN_PROGRESS", "In progress", "purple"),
+                ("DONE", "Done", "green"),
+            ]),
         ],
         "attachment" => vec![
-            spec("name", "Name", T::Text, "IconFileUpload").desc("Attachment name"),
-            spec("file", "File", T::Files, "IconFileUpload")
-                .desc("Attachment file")
-                .single_value(),
-            spec("fullPath", "Full path", T::Text, "IconLink")
-                .desc("Attachment full path")
-                .system(),
-            spec("fileCategory", "File category", T::Select, "IconList")
-                .desc("Attachment file category")
+            spec("name", "Name", T::Text, "IconFileUpload", "Attachment name"),
+            spec("file", "File", T::Files, "IconFileUpload", "Attachment file").single_value(),
+            spec("fullPath", "Full path", T::Text, "IconLink", "Attachment full path").system(),
+            spec("fileCategory", "File category", T::Select, "IconList", "Attachment file category")
                 .system()
                 .required()
-                .default(json!("'OTHER'"))
-                .options(&[
-                    ("ARCHIVE", "Archive", "gray"),
-                    ("AUDIO", "Audio", "pink"),
-                    ("IMAGE", "Image", "yellow"),
-                    ("PRESENTATION", "Presentation", "orange"),
+                .select("OTHER", &[
+                    ("ARCHIVE", "Archive", "gray"), ("AUDIO", "Audio", "pink"),
+                    ("IMAGE", "Image", "yellow"), ("PRESENTATION", "Presentation", "orange"),
                     ("SPREADSHEET", "Spreadsheet", "turquoise"),
-                    ("TEXT_DOCUMENT", "Text Document", "blue"),
-                    ("VIDEO", "Video", "purple"),
+                    ("TEXT_DOCUMENT", "Text Document", "blue"), ("VIDEO", "Video", "purple"),
                     ("OTHER", "Other", "gray"),
                 ]),
         ],
         "workspaceMember" => {
-            let preference = |name: &str, label: &str, icon: &str, desc: &str, default: &str| {
-                spec(name, label, T::Text, icon)
-                    .desc(desc)
-                    .system()
-                    .required()
-                    .default(json!(format!("'{default}'")))
+            // Required preferences with a quoted default, and formats defaulting to the system's.
+            let preference = |name, label, icon, description, default| {
+                spec(name, label, T::Text, icon, description)
+                    .system().required().quoted_default(default)
+            };
+            let format = |name, label, icon, description, options| {
+                spec(name, label, T::Select, icon, description)
+                    .system().required().select("SYSTEM", options)
             };
             vec![
-                spec("name", "Name", T::FullName, "IconCircleUser")
-                    .desc("Workspace member name")
+                spec("name", "Name", T::FullName, "IconCircleUser", "Workspace member name")
                     .required(),
-                preference(
-                    "colorScheme",
-                    "Color Scheme",
-                    "IconColorSwatch",
-                    "Preferred color scheme",
-                    "System",
-                ),
-                preference(
-                    "uiScale",
-                    "Interface Scale",
-                    "IconZoomScan",
-                    "Preferred interface scale",
-                    "Default",
-                ),
-                preference(
-                    "openRecordIn",
-                    "Open Records In",
-                    "IconLayoutSidebarRight",
-                    "Where records open for objects that follow the member's preference",
-                    "SIDE_PANEL",
-                ),
-                preference(
-                    "locale",
-                    "Language",
-                    "IconLanguage",
-                    "Preferred language",
-                    "en",
-                ),
-                spec("avatarUrl", "Avatar Url", T::Text, "IconFileUpload")
-                    .desc("Workspace member avatar")
+                preference("colorScheme", "Color Scheme", "IconColorSwatch",
+                           "Preferred color scheme", "System"),
+                preference("uiScale", "Interface Scale", "IconZoomScan",
+                           "Preferred interface scale", "Default"),
+                preference("openRecordIn", "Open Records In", "IconLayoutSidebarRight",
+                           "Where records open for objects that follow the member's preference",
+                           "SIDE_PANEL"),
+                preference("locale", "Language", "IconLanguage", "Preferred language", "en"),
+                spec("avatarUrl", "Avatar Url", T::Text, "IconFileUpload",
+                     "Workspace member avatar")
                     .system(),
-                spec("userEmail", "User Email", T::Text, "IconMail")
-                    .desc("Related user email address")
-                    .system()
-                    .unique(),
-                spec("jobTitle", "Job Title", T::Text, "IconBriefcase")
-                    .desc("Workspace member job title")
+                spec("userEmail", "User Email", T::Text, "IconMail", "Related user email address")
+                    .system().unique(),
+                spec("jobTitle", "Job Title", T::Text, "IconBriefcase",
+                     "Workspace member job title")
                     .system(),
-                spec(
-                    "calendarStartDay",
-                    "Start of the week",
-                    T::Number,
-                    "IconCalendar",
-                )
-                .desc("User's preferred start day of the week")
-                .system()
-                .required()
-                .default(json!(7))
-                .settings(json!({"dataType": "INT"})),
-                spec("userId", "User Id", T::Uuid, "IconCircleUsers")
-                    .desc("Associated User Id")
-                    .system()
-                    .required(),
-                preference(
-                    "timeZone",
-                    "Time zone",
-                    "IconTimezone",
-                    "User time zone",
-                    "system",
-                ),
-                spec("dateFormat", "Date format", T::Select, "IconCalendarEvent")
-                    .desc("User's preferred date format")
-                    .system()
-                    .required()
-                    .default(json!("'SYSTEM'"))
-                    .options(&[
-                        ("SYSTEM", "System", "turquoise"),
-                        ("MONTH_FIRST", "Month First", "red"),
-                        ("DAY_FIRST", "Day First", "purple"),
-                        ("YEAR_FIRST", "Year First", "sky"),
-                    ]),
-                spec("timeFormat", "Time format", T::Select, "IconClock2")
-                    .desc("User's preferred time format")
-                    .system()
-                    .required()
-                    .default(json!("'SYSTEM'"))
-                    .options(&[
-                        ("SYSTEM", "System", "sky"),
-                        ("HOUR_24", "24HRS", "red"),
-                        ("HOUR_12", "12HRS", "purple"),
-                    ]),
-                spec("numberFormat", "Number format", T::Select, "IconNumbers")
-                    .desc("User's preferred number format")
-                    .system()
-                    .required()
-                    .default(json!("'SYSTEM'"))
-                    .options(&[
-                        ("SYSTEM", "System", "turquoise"),
-                        ("COMMAS_AND_DOT", "Commas and dot", "blue"),
-                        ("SPACES_AND_COMMA", "Spaces and comma", "green"),
-                        ("DOTS_AND_COMMA", "Dots and comma", "orange"),
-                        ("APOSTROPHE_AND_DOT", "Apostrophe and dot", "purple"),
-                    ]),
+                spec("calendarStartDay", "Start of the week", T::Number, "IconCalendar",
+                     "User's preferred start day of the week")
+                    .system().required().default(json!(7)).settings(json!({"dataType": "INT"})),
+                spec("userId", "User Id", T::Uuid, "IconCircleUsers", "Associated User Id")
+                    .system().required(),
+                preference("timeZone", "Time zone", "IconTimezone", "User time zone", "system"),
+                format("dateFormat", "Date format", "IconCalendarEvent",
+                       "User's preferred date format", &[
+                    ("SYSTEM", "System", "turquoise"), ("MONTH_FIRST", "Month First", "red"),
+                    ("DAY_FIRST", "Day First", "purple"), ("YEAR_FIRST", "Year First", "sky"),
+                ]),
+                format("timeFormat", "Time format", "IconClock2",
+                       "User's preferred time format", &[
+                    ("SYSTEM", "System", "sky"), ("HOUR_24", "24HRS", "red"),
+                    ("HOUR_12", "12HRS", "purple"),
+                ]),
+                format("numberFormat", "Number format", "IconNumbers",
+                       "User's preferred number format", &[
+                    ("SYSTEM", "System", "turquoise"), ("COMMAS_AND_DOT", "Commas and dot", "blue"),
+                    ("SPACES_AND_COMMA", "Spaces and comma", "green"),
+                    ("DOTS_AND_COMMA", "Dots and comma", "orange"),
+                    ("APOSTROPHE_AND_DOT", "Apostrophe and dot", "purple"),
+                ]),
             ]
         }
         "timelineActivity" => vec![
-            spec("happensAt", "Creation date", T::DateTime, "IconCalendar")
-                .desc("Creation date")
-                .required()
-                .default(json!("now")),
-            spec("name", "Event name", T::Text, "IconAbc").desc("Event name"),
-            spec("properties", "Event details", T::RawJson, "IconListDetails")
-                .desc("Json value for event details"),
-            spec(
-                "linkedRecordCachedName",
-                "Linked Record cached name",
-                T::Text,
-                "IconAbc",
-            )
-            .desc("Cached record name")
-            .system(),
-            spec("linkedRecordId", "Linked Record id", T::Uuid, "IconAbc")
-                .desc("Linked Record id")
+            spec("happensAt", "Creation date", T::DateTime, "IconCalendar", "Creation date")
+                .required().default(json!("now")),
+            spec("name", "Event name", T::Text, "IconAbc", "Event name"),
+            spec("properties", "Event details", T::RawJson, "IconListDetails",
+                 "Json value for event details"),
+            spec("linkedRecordCachedName", "Linked Record cached name", T::Text, "IconAbc",
+                 "Cached record name")
                 .system(),
-            spec(
-                "linkedObjectMetadataId",
-                "Linked Object Metadata Id",
-                T::Uuid,
-                "IconAbc",
-            )
-            .desc("Linked Object Metadata Id")
-            .system(),
+            spec("linkedRecordId", "Linked Record id", T::Uuid, "IconAbc", "Linked Record id")
+                .system(),
+            spec("linkedObjectMetadataId", "Linked Object Metadata Id", T::Uuid, "IconAbc",
+                 "Linked Object Metadata Id")
+                .system(),
         ],
         _ => vec![],
     }
@@ -617,12 +455,17 @@ fn favorite_fields() -> Vec<Spec> {
     let (head, _) = base_specs("Favorite");
     head.into_iter()
         .chain([
-            spec("position", "Position", FieldType::Number, "IconList")
-                .desc("Favorite position")
-                .system()
-                .required()
-                .default(json!(0)),
-            spec("view", "ViewId", FieldType::Uuid, "IconView").desc("ViewId"),
+            spec(
+                "position",
+                "Position",
+                FieldType::Number,
+                "IconList",
+                "Favorite position",
+            )
+            .system()
+            .required()
+            .default(json!(0)),
+            spec("view", "ViewId", FieldType::Uuid, "IconView", "ViewId"),
         ])
         .collect()
 }
@@ -659,21 +502,17 @@ const RELATIONS: &[RelationSpec] = &[
     rel(("company", "accountOwner", "Account Owner", "IconUserCircle",
          "Your team member responsible for managing the company account"),
         ("workspaceMember", "accountOwnerForCompanies", "Account Owner For Companies",
-         "IconBriefcase", "Account owner for companies"),
-        OnDelete::SetNull),
+         "IconBriefcase", "Account owner for companies"), OnDelete::SetNull),
     rel(("opportunity", "pointOfContact", "Point of Contact", "IconUser",
          "Opportunity point of contact"),
         ("person", "pointOfContactForOpportunities", "Opportunities", "IconTargetArrow",
-         "List of opportunities for which that person is the point of contact"),
-        OnDelete::SetNull),
+         "List of opportunities for which that person is the point of contact"), OnDelete::SetNull),
     rel(("opportunity", "company", "Company", "IconBuildingSkyscraper", "Opportunity company"),
         ("company", "opportunities", "Opportunities", "IconTargetArrow",
-         "Opportunities linked to the company."),
-        OnDelete::SetNull),
+         "Opportunities linked to the company."), OnDelete::SetNull),
     rel(("opportunity", "owner", "Owner", "IconUserCircle", "Opportunity owner"),
         ("workspaceMember", "ownedOpportunities", "Owned opportunities", "IconTargetArrow",
-         "Opportunities owned by the workspace member"),
-        OnDelete::SetNull),
+         "Opportunities owned by the workspace member"), OnDelete::SetNull),
     rel(("noteTarget", "note", "Note", "IconNotes", "NoteTarget note"),
         ("note", "noteTargets", "Relations", "IconArrowUpRight", "Note targets"),
         OnDelete::Cascade),
@@ -682,128 +521,96 @@ const RELATIONS: &[RelationSpec] = &[
         OnDelete::Cascade),
     rel(("task", "assignee", "Assignee", "IconUserCircle", "Task assignee"),
         ("workspaceMember", "assignedTasks", "Assigned tasks", "IconCheckbox",
-         "Tasks assigned to the workspace member"),
-        OnDelete::SetNull),
+         "Tasks assigned to the workspace member"), OnDelete::SetNull),
     rel(("timelineActivity", "workspaceMember", "Workspace Member", "IconCircleUser",
          "Event workspace member"),
         ("workspaceMember", "timelineActivities", "Events", "IconTimelineEvent",
-         "Events linked to the workspace member"),
-        OnDelete::Cascade),
+         "Events linked to the workspace member"), OnDelete::Cascade),
     rel(("favorite", "forWorkspaceMember", "Workspace Member", "IconCircleUser",
          "Favorite workspace member"),
         ("workspaceMember", "favorites", "Favorites", "IconHeart",
-         "Favorites linked to the workspace member"),
-        OnDelete::Cascade),
+         "Favorites linked to the workspace member"), OnDelete::Cascade),
 ];
 
 /// An object that can point at records of many objects (Twenty's `DEFAULT_RELATIONS_OBJECTS`):
 /// one many-to-one field per target object, each with a one-to-many inverse on the target.
 struct TargetHost {
     object: &'static str,
-    /// `target<Singular>` (morph relations) or `<singular>` (favorite's plain relations).
-    prefixed: bool,
-    kind: FieldType,
+    /// Morph relations named `target<Singular>`; otherwise (favorite, which predates them)
+    /// plain relations named `<singular>`, whose inverses are system fields.
+    morph: bool,
     icon: &'static str,
     description: &'static str,
     /// The inverse on the target is named after the host's plural; its label and icon.
     inverse_label: &'static str,
     inverse_icon: &'static str,
-    inverse_system: bool,
     /// Standard targets and what deleting them does to the host record.
     targets: &'static [(&'static str, OnDelete)],
 }
 
+const fn host(
+    object: &'static str,
+    morph: bool,
+    (icon, description): (&'static str, &'static str),
+    (inverse_label, inverse_icon): (&'static str, &'static str),
+    targets: &'static [(&'static str, OnDelete)],
+) -> TargetHost {
+    TargetHost {
+        object,
+        morph,
+        icon,
+        description,
+        inverse_label,
+        inverse_icon,
+        targets,
+    }
+}
+
+/// Person, company and opportunity, whose deletion deletes the host records pointing at them.
+const CRM_RECORDS: &[(&str, OnDelete)] = &[
+    ("person", OnDelete::Cascade),
+    ("company", OnDelete::Cascade),
+    ("opportunity", OnDelete::Cascade),
+];
+
+#[rustfmt::skip]
 const TARGET_HOSTS: &[TargetHost] = &[
-    TargetHost {
-        object: "noteTarget",
-        prefixed: true,
-        kind: FieldType::MorphRelation,
-        icon: "IconCheckbox",
-        description: "NoteTarget target",
-        inverse_label: "Notes",
-        inverse_icon: "IconNotes",
-        inverse_system: false,
-        targets: &[
-            ("person", OnDelete::Cascade),
-            ("company", OnDelete::Cascade),
-            ("opportunity", OnDelete::Cascade),
-        ],
-    },
-    TargetHost {
-        object: "taskTarget",
-        prefixed: true,
-        kind: FieldType::MorphRelation,
-        icon: "IconCheckbox",
-        description: "TaskTarget target",
-        inverse_label: "Tasks",
-        inverse_icon: "IconCheckbox",
-        inverse_system: false,
-        targets: &[
-            ("person", OnDelete::Cascade),
-            ("company", OnDelete::Cascade),
-            ("opportunity", OnDelete::Cascade),
-        ],
-    },
-    TargetHost {
-        object: "attachment",
-        prefixed: true,
-        kind: FieldType::MorphRelation,
-        icon: "IconFileImport",
-        description: "Attachment target",
-        inverse_label: "Attachments",
-        inverse_icon: "IconFileImport",
-        inverse_system: false,
-        targets: &[
-            ("person", OnDelete::Cascade),
-            ("company", OnDelete::Cascade),
-            ("opportunity", OnDelete::Cascade),
-            ("note", OnDelete::SetNull),
-            ("task", OnDelete::SetNull),
-        ],
-    },
-    TargetHost {
-        object: "timelineActivity",
-        prefixed: true,
-        kind: FieldType::MorphRelation,
-        icon: "IconTimelineEvent",
-        description: "Event target",
-        inverse_label: "Timeline Activities",
-        inverse_icon: "IconTimelineEvent",
-        inverse_system: false,
-        targets: &[
-            ("person", OnDelete::Cascade),
-            ("company", OnDelete::Cascade),
-            ("opportunity", OnDelete::SetNull),
-            ("note", OnDelete::SetNull),
-            ("task", OnDelete::SetNull),
-        ],
-    },
-    TargetHost {
-        object: "favorite",
-        prefixed: false,
-        kind: FieldType::Relation,
-        icon: "IconHeart",
-        description: "Favorite",
-        inverse_label: "Favorites",
-        inverse_icon: "IconHeart",
-        inverse_system: true,
-        targets: &[
-            ("person", OnDelete::Cascade),
-            ("company", OnDelete::Cascade),
-            ("opportunity", OnDelete::Cascade),
-            ("task", OnDelete::Cascade),
-            ("note", OnDelete::Cascade),
-        ],
-    },
+    // object, morph, (icon, description), inverse (label, icon), targets
+    host("noteTarget", true, ("IconCheckbox", "NoteTarget target"), ("Notes", "IconNotes"),
+         CRM_RECORDS),
+    host("taskTarget", true, ("IconCheckbox", "TaskTarget target"), ("Tasks", "IconCheckbox"),
+         CRM_RECORDS),
+    host("attachment", true, ("IconFileImport", "Attachment target"),
+         ("Attachments", "IconFileImport"),
+         &[("person", OnDelete::Cascade), ("company", OnDelete::Cascade),
+           ("opportunity", OnDelete::Cascade), ("note", OnDelete::SetNull),
+           ("task", OnDelete::SetNull)]),
+    host("timelineActivity", true, ("IconTimelineEvent", "Event target"),
+         ("Timeline Activities", "IconTimelineEvent"),
+         &[("person", OnDelete::Cascade), ("company", OnDelete::Cascade),
+           ("opportunity", OnDelete::SetNull), ("note", OnDelete::SetNull),
+           ("task", OnDelete::SetNull)]),
+    host("favorite", false, ("IconHeart", "Favorite"), ("Favorites", "IconHeart"),
+         &[("person", OnDelete::Cascade), ("company", OnDelete::Cascade),
+           ("opportunity", OnDelete::Cascade), ("task", OnDelete::Cascade),
+           ("note", OnDelete::Cascade)]),
 ];
 
 impl TargetHost {
     /// The host's field pointing at `target_singular` (`targetPerson`, or `person` on favorite).
     fn field_name(&self, target_singular: &str) -> String {
-        if self.prefixed {
+        if self.morph {
             format!("target{}", capitalize(target_singular))
         } else {
             target_singular.to_string()
+        }
+    }
+
+    fn kind(&self) -> FieldType {
+        if self.morph {
+            FieldType::MorphRelation
+        } else {
+            FieldType::Relation
         }
     }
 }
@@ -822,14 +629,16 @@ pub fn target_field_name(host_singular: &str, target_singular: &str) -> Option<S
 /// (objects, fields, select options).
 pub fn standard_model(now: &str, new_id: &mut dyn FnMut() -> String) -> WorkspaceModel {
     let mut model = WorkspaceModel::default();
-    for o in OBJECTS {
+    for &(singular, plural, label_singular, label_plural, description, icon, flags, label, image) in
+        OBJECTS
+    {
         let id = new_id();
-        let specs = if o.singular == "favorite" {
+        let specs = if singular == "favorite" {
             favorite_fields()
         } else {
-            let (head, tail) = base_specs(o.label_singular);
+            let (head, tail) = base_specs(label_singular);
             head.into_iter()
-                .chain(own_fields(o.singular))
+                .chain(own_fields(singular))
                 .chain(tail)
                 .collect()
         };
@@ -839,18 +648,18 @@ pub fn standard_model(now: &str, new_id: &mut dyn FnMut() -> String) -> Workspac
             .collect();
         model.objects.push(ObjectMetadata {
             id,
-            name_singular: o.singular.to_string(),
-            name_plural: o.plural.to_string(),
-            label_singular: o.label_singular.to_string(),
-            label_plural: o.label_plural.to_string(),
-            description: Some(o.description.to_string()),
-            icon: Some(o.icon.to_string()),
+            name_singular: singular.to_string(),
+            name_plural: plural.to_string(),
+            label_singular: label_singular.to_string(),
+            label_plural: label_plural.to_string(),
+            description: Some(description.to_string()),
+            icon: Some(icon.to_string()),
             is_custom: false,
-            is_system: o.is_system,
+            is_system: flags & SYSTEM != 0,
             is_active: true,
-            is_searchable: o.is_searchable,
-            label_identifier_field_name: Some(o.label_identifier.to_string()),
-            image_identifier_field_name: o.image_identifier.map(str::to_string),
+            is_searchable: flags & SEARCHABLE != 0,
+            label_identifier_field_name: Some(label.to_string()),
+            image_identifier_field_name: image.map(str::to_string),
             created_at: now.to_string(),
             updated_at: now.to_string(),
             fields,
@@ -898,7 +707,7 @@ pub fn standard_model(now: &str, new_id: &mut dyn FnMut() -> String) -> Workspac
                 host.inverse_icon,
             )
             .description(&description);
-            inverse.is_system = host.inverse_system;
+            inverse.is_system = !host.morph;
             relation_pair(
                 &mut model,
                 RelationEnd::new(
@@ -909,7 +718,7 @@ pub fn standard_model(now: &str, new_id: &mut dyn FnMut() -> String) -> Workspac
                 )
                 .description(host.description),
                 inverse,
-                host.kind,
+                host.kind(),
                 *on_delete,
                 now,
                 new_id,
@@ -1008,23 +817,21 @@ pub fn relation_pair(
     };
     let many_index = position(model, many.object_id)?;
     let one_index = position(model, one.object_id)?;
-    let many_object = &model.objects[many_index];
-    if name_taken(many_object, many.name, true)
-        || (many.object_id == one.object_id && many.name == format!("{}Id", one.name))
-    {
-        return Err(format!(
-            "Field \"{}\" already exists on {}",
-            many.name, many_object.name_singular
-        ));
-    }
-    let one_object = &model.objects[one_index];
-    if name_taken(one_object, one.name, false)
-        || (many.object_id == one.object_id && one.name == format!("{}Id", many.name))
-    {
-        return Err(format!(
-            "Field \"{}\" already exists on {}",
-            one.name, one_object.name_singular
-        ));
+    // Each name must be free on its object, and on a self-relation must not be the other
+    // side's join column.
+    for (end, other, index, many_to_one) in [
+        (&many, &one, many_index, true),
+        (&one, &many, one_index, false),
+    ] {
+        let object = &model.objects[index];
+        if name_taken(object, end.name, many_to_one)
+            || (many.object_id == one.object_id && end.name == format!("{}Id", other.name))
+        {
+            return Err(format!(
+                "Field \"{}\" already exists on {}",
+                end.name, object.name_singular
+            ));
+        }
     }
 
     let many_id = new_id();
@@ -1132,7 +939,7 @@ pub fn add_standard_targets(
             )
             .description(&inverse_description)
             .system(),
-            host.kind,
+            host.kind(),
             OnDelete::Cascade,
             now,
             new_id,
@@ -1142,13 +949,14 @@ pub fn add_standard_targets(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    const NOW: &str = "2026-01-01T00:00:00.000Z";
+    pub(crate) const NOW: &str = "2026-01-01T00:00:00.000Z";
 
-    fn ids() -> impl FnMut() -> String {
+    /// Deterministic ids: `00000000-0000-4000-8000-000000000001`, then `…002`, ...
+    pub(crate) fn ids() -> impl FnMut() -> String {
         let mut n = 0u64;
         move || {
             n += 1;
@@ -1156,7 +964,8 @@ mod tests {
         }
     }
 
-    fn model() -> WorkspaceModel {
+    /// The standard model, with [`ids`].
+    pub(crate) fn model() -> WorkspaceModel {
         standard_model(NOW, &mut ids())
     }
 

@@ -71,6 +71,12 @@ pub fn is_uuid(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok() && s.len() == 36
 }
 
+fn input_object(input: &Value) -> QueryResult<&Map<String, Value>> {
+    input
+        .as_object()
+        .ok_or_else(|| bad("data must be an object"))
+}
+
 fn bad(msg: impl Into<String>) -> QueryError {
     QueryError::bad_input(msg)
 }
@@ -81,9 +87,7 @@ pub fn prepare_create(
     input: &Value,
     ctx: &WriteCtx,
 ) -> QueryResult<Prepared> {
-    let input = input
-        .as_object()
-        .ok_or_else(|| bad("data must be an object"))?;
+    let input = input_object(input)?;
     let id = match input.get("id") {
         None | Some(Value::Null) => uuid::Uuid::new_v4().to_string(),
         Some(Value::String(s)) if is_uuid(s) => s.to_lowercase(),
@@ -165,9 +169,7 @@ pub fn prepare_update(
     input: &Value,
     ctx: &WriteCtx,
 ) -> QueryResult<Prepared> {
-    let input = input
-        .as_object()
-        .ok_or_else(|| bad("data must be an object"))?;
+    let input = input_object(input)?;
     let mut data = existing.clone();
     let mut changes = Map::new();
     let mut position = None;
