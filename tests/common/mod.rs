@@ -20,6 +20,8 @@ pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// How long a server may take to answer its first request. A cold workerd start takes a
 /// few seconds; CI machines are slower and run several servers at once.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
+/// Starts of `wrangler dev` tried before a test fails.
+const STARTUP_ATTEMPTS: u32 = 3;
 
 static BUILD: Once = Once::new();
 
@@ -123,7 +125,6 @@ impl TestServer {
         let port = free_port();
         let inspector = free_port();
         let persist = state.path().to_path_buf();
-        let log_path = persist.join(format!("wrangler-{port}.log"));
 
         // Local D1 migrations (the same command scripts/dev.sh runs).
         let out = wrangler()
@@ -138,6 +139,31 @@ impl TestServer {
             String::from_utf8_lossy(&out.stderr)
         );
 
+        // wrangler occasionally dies while starting (a port it picked for itself was taken
+        // in the meantime): start again on fresh ports, a few times, before failing.
+        let mut state = state;
+        for attempt in 1..=STARTUP_ATTEMPTS {
+            let port = if attempt == 1 { port } else { free_port() };
+            let inspector = if attempt == 1 { inspector } else { free_port() };
+            let mut server = Self::spawn(state, options.clone(), port, inspector);
+            match server.wait_ready() {
+                Ok(()) => return server,
+                Err(why) if attempt < STARTUP_ATTEMPTS => {
+                    eprintln!(
+                        "wrangler dev attempt {attempt} failed ({why}), retrying:\n{}",
+                        server.logs()
+                    );
+                    state = std::mem::replace(&mut server.state, StateDir::Shared(PathBuf::new()));
+                }
+                Err(why) => panic!("{why}:\n{}", server.logs()),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    fn spawn(state: StateDir, options: Options, port: u16, inspector: u16) -> TestServer {
+        let persist = state.path().to_path_buf();
+        let log_path = persist.join(format!("wrangler-{port}.log"));
         let config_path = (!options.without_bindings.is_empty())
             .then(|| write_config_without(&options.without_bindings, port));
 
@@ -169,7 +195,7 @@ impl TestServer {
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
-        let mut server = TestServer {
+        TestServer {
             base: format!("http://127.0.0.1:{port}"),
             port,
             child,
@@ -178,27 +204,23 @@ impl TestServer {
             config_path,
             options,
             agent,
-        };
-        server.wait_ready();
-        server
+        }
     }
 
-    fn wait_ready(&mut self) {
+    /// Waits for the first HTTP answer; `Err` if wrangler exited or never answered.
+    fn wait_ready(&mut self) -> Result<(), String> {
         let started = Instant::now();
         loop {
             // Any HTTP answer means workerd serves the Worker (a server started without D1
             // answers /health with 503, and that is what such a test wants to see).
             if self.agent.get(self.url("/health")).call().is_ok() {
-                return;
+                return Ok(());
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("wrangler dev exited with {status}:\n{}", self.logs());
+                return Err(format!("wrangler dev exited with {status}"));
             }
             if started.elapsed() > STARTUP_TIMEOUT {
-                panic!(
-                    "server not ready after {STARTUP_TIMEOUT:?}:\n{}",
-                    self.logs()
-                );
+                return Err(format!("server not ready after {STARTUP_TIMEOUT:?}"));
             }
             std::thread::sleep(Duration::from_millis(200));
         }
