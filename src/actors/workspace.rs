@@ -39,6 +39,8 @@ use crate::schema::write::WriteCtx;
 const API_KEY_CACHE_MS: f64 = 60_000.0;
 
 type ApiKeyCache = Rc<RefCell<HashMap<String, (bool, f64)>>>;
+/// Live workspace members by id, as read for admission (cleared whenever a member changes).
+type MemberCache = Rc<RefCell<HashMap<String, Value>>>;
 
 #[durable_object]
 pub struct WorkspaceActor {
@@ -53,6 +55,11 @@ pub struct WorkspaceActor {
     api_keys: AssertUnwindSafe<ApiKeyCache>,
     /// The workspace's request window (in memory on purpose, see `actors::limiter`).
     window: AssertUnwindSafe<Cell<Option<crate::ratelimit::Window>>>,
+    /// Caches of values every request needs, so a read costs no bookkeeping SQL: the
+    /// metadata version, the record count, and admitted members.
+    version: AssertUnwindSafe<Cell<Option<i64>>>,
+    record_count: AssertUnwindSafe<Cell<Option<i64>>>,
+    members: AssertUnwindSafe<MemberCache>,
     /// Whether `_actor_meta` already holds this actor's workspace id.
     knows_workspace_id: AssertUnwindSafe<Cell<bool>>,
     /// The executable /graphql schema and the metadata version it was built for.
@@ -70,6 +77,9 @@ impl DurableObject for WorkspaceActor {
             schema: AssertUnwindSafe(RefCell::new(None)),
             window: AssertUnwindSafe(Cell::new(None)),
             knows_workspace_id: AssertUnwindSafe(Cell::new(false)),
+            version: AssertUnwindSafe(Cell::new(None)),
+            record_count: AssertUnwindSafe(Cell::new(None)),
+            members: AssertUnwindSafe(Rc::new(RefCell::new(HashMap::new()))),
         }
     }
 
@@ -91,8 +101,7 @@ impl DurableObject for WorkspaceActor {
             }
             Err(panic) => {
                 // Cached state may be mid-update: drop it, storage is the truth.
-                self.model.replace(None);
-                self.schema.replace(None);
+                self.drop_caches();
                 tracing::error!(requestId = %request_id, error = %panic, "actor panicked");
                 ApiError::Internal(panic).into_response(&request_id)
             }
@@ -276,15 +285,25 @@ impl WorkspaceActor {
             record_quota: quota,
             changes: RefCell::new(vec![]),
         };
-        let (value, _changes) = super::graphql::execute(&schema, ctx, body, request_id).await;
+        let (value, changes) = super::graphql::execute(&schema, ctx, body, request_id).await;
+        if changes.iter().any(|c| c.object == "workspaceMember") {
+            self.members.borrow_mut().clear();
+        }
         // A quota refusal is a 402, so clients and proxies see it without parsing.
         let quota_hit = value["errors"].as_array().is_some_and(|e| {
             e.iter()
                 .any(|e| e["extensions"]["code"] == "PAYMENT_REQUIRED")
         });
         let resp = encode::json(if quota_hit { 402 } else { 200 }, &value);
-        let count = super::graphql::record_count(&self.state.storage().sql(), &model)
-            .map_err(|e| ApiError::Internal(e.message))?;
+        let count = match self.record_count.get() {
+            Some(n) if changes.is_empty() => n,
+            _ => {
+                let n = super::graphql::record_count(&self.state.storage().sql(), &model)
+                    .map_err(|e| ApiError::Internal(e.message))?;
+                self.record_count.set(Some(n));
+                n
+            }
+        };
         if count * 100 >= quota * super::graphql::QUOTA_WARNING_PERCENT {
             let headers = Headers::new();
             for (k, v) in resp.headers().entries() {
@@ -386,15 +405,41 @@ impl WorkspaceActor {
         Ok(m)
     }
 
+    /// Forgets every cached value; the next request reads storage again.
+    fn drop_caches(&self) {
+        self.model.replace(None);
+        self.schema.replace(None);
+        self.version.set(None);
+        self.record_count.set(None);
+        self.members.borrow_mut().clear();
+    }
+
     fn metadata_version(&self) -> i64 {
-        self.meta("metadataVersion")
+        if let Some(v) = self.version.get() {
+            return v;
+        }
+        let v = self
+            .meta("metadataVersion")
             .ok()
             .flatten()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+            .unwrap_or(0);
+        self.version.set(Some(v));
+        v
     }
 
     fn member_record(&self, id: &str) -> Result<Option<Value>, QueryError> {
+        if let Some(m) = self.members.borrow().get(id) {
+            return Ok(Some(m.clone()));
+        }
+        let found = self.load_member(id)?;
+        if let Some(m) = &found {
+            self.members.borrow_mut().insert(id.to_string(), m.clone());
+        }
+        Ok(found)
+    }
+
+    fn load_member(&self, id: &str) -> Result<Option<Value>, QueryError> {
         let model = self
             .model()
             .map_err(|e| QueryError::internal(e.log_message()))?;
@@ -475,7 +520,7 @@ impl WorkspaceActor {
             Ok(())
         })
         .map_err(|e| ApiError::Internal(format!("bootstrap: {e}")))?;
-        self.model.replace(None);
+        self.drop_caches();
         Ok(())
     }
 
@@ -492,6 +537,7 @@ impl WorkspaceActor {
             model: self.model().ok(),
             metadata_version: self.metadata_version(),
             api_keys: (*self.api_keys).clone(),
+            members: (*self.members).clone(),
         });
         let mc = MetaCtx {
             env: self.env.clone(),
@@ -589,6 +635,7 @@ struct ActorAccess {
     model: Option<Rc<WorkspaceModel>>,
     metadata_version: i64,
     api_keys: ApiKeyCache,
+    members: MemberCache,
 }
 
 impl ActorAccess {
@@ -628,6 +675,7 @@ impl WorkspaceAccess for ActorAccess {
             return Ok(false);
         };
         let s = self.storage.sql();
+        self.members.borrow_mut().remove(id);
         let exists = store::get(&s, o, id)
             .map_err(metadata::storage_err)?
             .is_some();
