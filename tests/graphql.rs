@@ -262,9 +262,9 @@ fn all_standard_object_resolvers() {
         (
             "company",
             "companies",
-            "id name domainName { primaryLinkUrl } address { addressCity } createdAt deletedAt",
-            json!({ "name": "Acme", "domainName": { "primaryLinkUrl": "https://acme.com" }, "address": { "addressCity": "Paris" } }),
-            json!({ "name": "Acme 2" }),
+            "id name domainName { primaryLinkUrl secondaryLinks } address { addressCity } createdAt deletedAt",
+            json!({ "name": "Acme", "domainName": { "primaryLinkUrl": "https://acme.com", "secondaryLinks": [{ "url": "https://acme.fr", "label": "FR" }] }, "address": { "addressCity": "Paris" } }),
+            json!({ "name": "Acme 2", "domainName": { "secondaryLinks": [{ "url": "https://acme.de", "label": "DE" }] } }),
         ),
         (
             "opportunity",
@@ -310,7 +310,15 @@ fn all_standard_object_resolvers() {
         );
         let node = &updated[format!("update{}", cap(singular))];
         for (k, v) in update.as_object().unwrap() {
-            assert_eq!(&node[k], v, "{singular}.{k}");
+            match v {
+                // Composite updates merge: the given sub-fields read back.
+                Value::Object(sub) => {
+                    for (sk, sv) in sub {
+                        assert_eq!(&node[k][sk], sv, "{singular}.{k}.{sk}");
+                    }
+                }
+                _ => assert_eq!(&node[k], v, "{singular}.{k}"),
+            }
         }
         api.ok(
             &by_id("delete", singular, fields),
@@ -804,4 +812,81 @@ fn api_key_writes_are_attributed_to_the_api() {
         body["data"]["createCompany"]["createdBy"]["source"], "API",
         "{body}"
     );
+}
+
+/// The data model as Twenty's web app reads it on start (`objects` on /metadata).
+#[test]
+fn metadata_lists_objects_and_fields() {
+    let server = TestServer::start();
+    let api = api(&server);
+    let data = server.meta_ok(
+        Some(&api.s.access),
+        "query ObjectMetadataItems($objectFilter: ObjectFilter, $fieldFilter: FieldFilter) {
+          objects(paging: {first: 1000}, filter: $objectFilter) {
+            edges { node { id nameSingular namePlural labelSingular labelPlural isActive isSystem
+              labelIdentifierFieldMetadataId
+              fieldsList { id name type }
+              fields(paging: {first: 1000}, filter: $fieldFilter) {
+                edges { node { id type name label isNullable isUnique defaultValue options
+                  relation { type targetObjectMetadata { id nameSingular } targetFieldMetadata { id name } } } }
+              } } }
+            pageInfo { hasNextPage } } }",
+        json!({ "objectFilter": { "isActive": { "is": true } } }),
+    );
+    let objects = data["objects"]["edges"].as_array().unwrap();
+    let person = objects
+        .iter()
+        .map(|e| &e["node"])
+        .find(|n| n["nameSingular"] == "person")
+        .expect("person");
+    assert_eq!(person["namePlural"], "people");
+    let fields = person["fields"]["edges"].as_array().unwrap();
+    let company = fields
+        .iter()
+        .map(|e| &e["node"])
+        .find(|f| f["name"] == "company")
+        .expect("person.company");
+    assert_eq!(company["type"], "RELATION");
+    assert_eq!(company["relation"]["type"], "MANY_TO_ONE");
+    assert_eq!(
+        company["relation"]["targetObjectMetadata"]["nameSingular"],
+        "company"
+    );
+    assert_eq!(company["relation"]["targetFieldMetadata"]["name"], "people");
+    let name_id = fields
+        .iter()
+        .map(|e| &e["node"])
+        .find(|f| f["name"] == "name")
+        .unwrap()["id"]
+        .clone();
+    assert_eq!(person["labelIdentifierFieldMetadataId"], name_id);
+    for standard in [
+        "company",
+        "opportunity",
+        "note",
+        "task",
+        "noteTarget",
+        "taskTarget",
+        "attachment",
+        "workspaceMember",
+        "favorite",
+        "timelineActivity",
+    ] {
+        assert!(
+            objects
+                .iter()
+                .any(|e| e["node"]["nameSingular"] == standard),
+            "{standard}"
+        );
+    }
+    // Paging, and one object by id.
+    let page = server.meta_ok(Some(&api.s.access), "{ objects(paging: {first: 2}) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }", json!({}));
+    assert_eq!(page["objects"]["edges"].as_array().unwrap().len(), 2);
+    assert_eq!(page["objects"]["pageInfo"]["hasNextPage"], true);
+    let one = server.meta_ok(
+        Some(&api.s.access),
+        "query O($id: UUID!) { object(id: $id) { nameSingular } }",
+        json!({ "id": person["id"] }),
+    );
+    assert_eq!(one["object"]["nameSingular"], "person");
 }

@@ -693,4 +693,8 @@ impl WorkspaceAccess for ActorAccess {
     fn forget_api_key(&self, id: &str) {
         self.api_keys.borrow_mut().remove(id);
     }
+
+    fn model(&self) -> Option<Rc<WorkspaceModel>> {
+        self.model.clone()
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod data_model;
 pub mod user;
 
 use async_graphql::dynamic::{ResolverContext, Schema};
@@ -40,6 +41,8 @@ pub trait WorkspaceAccess {
     fn metadata_version(&self) -> i64;
     /// Drops the actor's cached state of an API key (after revocation).
     fn forget_api_key(&self, id: &str);
+    /// The workspace's data model.
+    fn model(&self) -> Option<Rc<crate::schema::metadata::WorkspaceModel>>;
 }
 
 /// Everything a resolver may use. Lives in the request's data (single-threaded wasm, hence
@@ -137,6 +140,10 @@ async fn dispatch(rc: &ResolverContext<'_>) -> async_graphql::Result<Value> {
         "revokeApiKey" => api_keys::revoke(mc, rc).await,
         "generateApiKeyToken" => api_keys::generate_token(mc, rc).await,
         "getRoles" | "getApiKeyRoles" => user::roles(mc).await,
+        "objects" => data_model::objects(mc, rc).await,
+        "object" => data_model::object(mc, rc).await,
+        "fields" => data_model::fields(mc, rc).await,
+        "field" => data_model::field(mc, rc).await,
         _ => return Err(unsupported(field)),
     };
     result

@@ -59,6 +59,19 @@ pub fn build(sdl: &str, root: RootResolver) -> Result<SchemaBuilder, String> {
     }
     // Subscriptions are served by the realtime layer, not by this executor.
     let _ = subscription;
+    // Fields of these types answer their value as-is: a JSON scalar holding a list or an
+    // object is still one value, not a list of objects to resolve.
+    let mut leaf_types: HashSet<String> = ["String", "Int", "Float", "Boolean", "ID"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for def in &doc.definitions {
+        if let TypeSystemDefinition::Type(t) = def {
+            if matches!(t.node.kind, TypeKind::Scalar | TypeKind::Enum(_)) {
+                leaf_types.insert(t.node.name.node.to_string());
+            }
+        }
+    }
     let roots: HashSet<String> = [Some(query.clone()), mutation.clone()]
         .into_iter()
         .flatten()
@@ -100,7 +113,7 @@ pub fn build(sdl: &str, root: RootResolver) -> Result<SchemaBuilder, String> {
                 let is_root = roots.contains(&name);
                 let mut obj = Object::new(&name);
                 for f in &o.fields {
-                    obj = obj.field(output_field(&f.node, is_root, &root));
+                    obj = obj.field(output_field(&f.node, is_root, &root, &leaf_types));
                 }
                 for i in &o.implements {
                     obj = obj.implement(i.node.to_string());
@@ -194,9 +207,15 @@ fn node_text(text: &Option<async_graphql::Positioned<String>>) -> Option<String>
     text.as_ref().map(|d| d.node.clone())
 }
 
-fn output_field(def: &FieldDefinition, is_root: bool, root: &RootResolver) -> Field {
+fn output_field(
+    def: &FieldDefinition,
+    is_root: bool,
+    root: &RootResolver,
+    leaf_types: &HashSet<String>,
+) -> Field {
     let name = def.name.node.to_string();
     let ty = type_ref(&def.ty.node);
+    let leaf = leaf_types.contains(base_name(&def.ty.node));
     let mut field = if is_root {
         let root = root.clone();
         // A failed nullable root field answers null beside its error, leaving the other
@@ -206,7 +225,7 @@ fn output_field(def: &FieldDefinition, is_root: bool, root: &RootResolver) -> Fi
             let root = root.clone();
             FieldFuture::new(async move {
                 match root(&ctx).await {
-                    Ok(value) => Ok(into_field_value(value)),
+                    Ok(value) => Ok(into_field_value(value, leaf)),
                     Err(e) if nullable => {
                         let err = ctx.set_error_path(e.into_server_error(ctx.item.pos));
                         ctx.add_error(err);
@@ -218,7 +237,7 @@ fn output_field(def: &FieldDefinition, is_root: bool, root: &RootResolver) -> Fi
         })
     } else {
         Field::new(name.clone(), ty, move |ctx| {
-            FieldFuture::Value(read_from_parent(&ctx, &name))
+            FieldFuture::Value(read_from_parent(&ctx, &name, leaf))
         })
     };
     for a in &def.arguments {
@@ -230,7 +249,11 @@ fn output_field(def: &FieldDefinition, is_root: bool, root: &RootResolver) -> Fi
 
 /// The default resolver: the parent's entry for this field's response key (alias, so one
 /// root resolver can answer the same field twice with different arguments), else its name.
-fn read_from_parent<'a>(ctx: &ResolverContext<'a>, name: &str) -> Option<FieldValue<'a>> {
+fn read_from_parent<'a>(
+    ctx: &ResolverContext<'a>,
+    name: &str,
+    leaf: bool,
+) -> Option<FieldValue<'a>> {
     let Some(Value::Object(parent)) = ctx.parent_value.as_value() else {
         return None;
     };
@@ -238,14 +261,24 @@ fn read_from_parent<'a>(ctx: &ResolverContext<'a>, name: &str) -> Option<FieldVa
     let value = alias
         .and_then(|a| parent.get(a))
         .or_else(|| parent.get(name))?;
-    into_field_value(value.clone())
+    into_field_value(value.clone(), leaf)
+}
+
+/// The named type at the bottom of list and non-null wrappers.
+fn base_name(ty: &Type) -> &str {
+    match &ty.base {
+        BaseType::Named(name) => name.as_str(),
+        BaseType::List(inner) => base_name(inner),
+    }
 }
 
 /// `null` is "no value" (the executor reports a non-null violation if the type forbids it);
-/// an object carrying `__typename` resolves as that concrete type (unions, interfaces).
-fn into_field_value<'a>(value: Value) -> Option<FieldValue<'a>> {
+/// a leaf (scalar or enum) value is answered whole; an object carrying `__typename`
+/// resolves as that concrete type (unions, interfaces).
+fn into_field_value<'a>(value: Value, leaf: bool) -> Option<FieldValue<'a>> {
     match value {
         Value::Null => None,
+        v if leaf => Some(FieldValue::value(v)),
         Value::Object(ref map) => {
             let ty = match map.get("__typename") {
                 Some(Value::String(t)) => Some(t.clone()),
@@ -257,11 +290,11 @@ fn into_field_value<'a>(value: Value) -> Option<FieldValue<'a>> {
                 None => fv,
             })
         }
-        Value::List(items) => Some(FieldValue::list(
-            items
-                .into_iter()
-                .map(|v| into_field_value(v).unwrap_or(FieldValue::NULL)),
-        )),
+        Value::List(items) => {
+            Some(FieldValue::list(items.into_iter().map(|v| {
+                into_field_value(v, false).unwrap_or(FieldValue::NULL)
+            })))
+        }
         other => Some(FieldValue::value(other)),
     }
 }
@@ -287,7 +320,8 @@ mod tests {
         scalar UUID
         enum Color { RED GREEN }
         input Paint { color: Color! }
-        type Pet { id: UUID! name: String color: Color tags: [String!]! friends: [Pet!] }
+        scalar JSON
+        type Pet { id: UUID! name: String color: Color tags: [String!]! friends: [Pet!] extra: JSON }
         type Query { pet(id: UUID!): Pet  pets: [Pet!]! }
         type Mutation { paint(input: Paint!, shade: Int = 3): Pet! }
     "#;
@@ -297,7 +331,9 @@ mod tests {
             async move {
                 let field = ctx.field().name();
                 let pet = json!({"id": "p1", "name": "Rex", "color": "RED", "tags": ["a"],
-                                 "friends": [{"id": "p2", "name": null, "color": "GREEN", "tags": []}]});
+                                 "extra": [{"k": 1}, 2],
+                                 "friends": [{"id": "p2", "name": null, "color": "GREEN", "tags": [],
+                                              "extra": {"deep": [true]}}]});
                 Ok(match field {
                     "pet" => {
                         let id = ctx.args.try_get("id")?.string()?.to_string();
@@ -330,6 +366,13 @@ mod tests {
             r["data"],
             json!({"pet": {"name": "Rex", "color": "RED", "tags": ["a"],
                            "friends": [{"id": "p2", "name": null, "color": "GREEN"}]}})
+        );
+        // JSON scalars answer lists and objects whole.
+        let r = run(r#"{ pet(id: "p1") { extra friends { extra } } }"#);
+        assert_eq!(
+            r["data"],
+            json!({"pet": {"extra": [{"k": 1}, 2], "friends": [{"extra": {"deep": [true]}}]}}),
+            "{r}"
         );
         let r = run(r#"{ pet(id: "nope") { name } }"#);
         assert_eq!(r["data"], json!({"pet": null}));

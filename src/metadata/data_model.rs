@@ -1,0 +1,325 @@
+//! The data model on `/metadata`: `objects`, `object`, `fields`, `field`, shaped as Twenty's
+//! `Object` and `Field` types (nestjs-query connections with cursor paging and filters).
+
+use async_graphql::dynamic::ResolverContext;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use super::{arg, require_workspace, MetaCtx};
+use crate::schema::error::{QueryError, QueryResult};
+use crate::schema::metadata::{FieldMetadata, ObjectMetadata, RelationType, WorkspaceModel};
+
+/// Twenty attributes standard metadata to its "standard application"; one fixed id stands
+/// for it here.
+pub const APPLICATION_ID: &str = "20202020-64aa-4b6f-b003-9c74b97cee20";
+
+fn model(mc: &MetaCtx) -> QueryResult<std::rc::Rc<WorkspaceModel>> {
+    require_workspace(mc)?
+        .model()
+        .ok_or_else(|| QueryError::internal("workspace has no model"))
+}
+
+/// A `Field` as `/metadata` returns it. `relation` is filled for relation fields; the
+/// objects and fields inside it are shallow (no nested connections).
+pub fn field_json(
+    model: &WorkspaceModel,
+    o: &ObjectMetadata,
+    f: &FieldMetadata,
+    with_relation: bool,
+) -> Value {
+    let relation = if with_relation {
+        relation_json(model, o, f)
+    } else {
+        Value::Null
+    };
+    json!({
+        "id": f.id,
+        "universalIdentifier": f.id,
+        "type": f.field_type.as_str(),
+        "name": f.name,
+        "label": f.label,
+        "description": f.description,
+        "icon": f.icon,
+        "isActive": f.is_active,
+        "isSystem": f.is_system,
+        "isUIEditable": !f.is_system,
+        "isUIReadOnly": f.is_system,
+        "writability": "OPEN",
+        "isCustom": f.is_custom,
+        "isNullable": f.is_nullable,
+        "isUnique": f.is_unique,
+        "isSearchable": false,
+        "isAuditLogged": true,
+        "defaultValue": f.default_value,
+        "options": f.options,
+        "settings": f.settings,
+        "objectMetadataId": o.id,
+        "isLabelSyncedWithName": false,
+        "morphId": null,
+        "createdAt": f.created_at,
+        "updatedAt": f.updated_at,
+        "applicationId": APPLICATION_ID,
+        "object": null,
+        "relation": relation,
+        "morphRelations": [],
+    })
+}
+
+fn relation_json(model: &WorkspaceModel, o: &ObjectMetadata, f: &FieldMetadata) -> Value {
+    let Some(r) = &f.relation else {
+        return Value::Null;
+    };
+    let Some((target, inverse)) = model.inverse_of(f) else {
+        return Value::Null;
+    };
+    json!({
+        "type": match r.relation_type {
+            RelationType::ManyToOne => "MANY_TO_ONE",
+            RelationType::OneToMany => "ONE_TO_MANY",
+        },
+        "sourceObjectMetadata": object_json(model, o, false),
+        "targetObjectMetadata": object_json(model, target, false),
+        "sourceFieldMetadata": field_json(model, o, f, false),
+        "targetFieldMetadata": field_json(model, target, inverse, false),
+    })
+}
+
+/// An `Object`; `deep` includes its fields (connection and list).
+pub fn object_json(model: &WorkspaceModel, o: &ObjectMetadata, deep: bool) -> Value {
+    let id_of = |name: Option<&str>| {
+        name.and_then(|n| o.field(n))
+            .map(|f| Value::String(f.id.clone()))
+            .unwrap_or(Value::Null)
+    };
+    let fields: Vec<Value> = if deep {
+        o.fields
+            .iter()
+            .map(|f| field_json(model, o, f, true))
+            .collect()
+    } else {
+        vec![]
+    };
+    json!({
+        "id": o.id,
+        "universalIdentifier": o.id,
+        "nameSingular": o.name_singular,
+        "namePlural": o.name_plural,
+        "labelSingular": o.label_singular,
+        "labelPlural": o.label_plural,
+        "description": o.description,
+        "icon": o.icon,
+        "shortcut": null,
+        "color": null,
+        "isCustom": o.is_custom,
+        "isRemote": false,
+        "isActive": o.is_active,
+        "isSystem": o.is_system,
+        "isUIEditable": !o.is_system,
+        "isUICreatable": !o.is_system,
+        "isUIReadOnly": o.is_system,
+        "isSearchable": o.is_searchable,
+        "openRecordIn": "SIDE_PANEL",
+        "readability": "OPEN",
+        "readabilityParentFieldUniversalIdentifiers": null,
+        "writability": "OPEN",
+        "applicationId": APPLICATION_ID,
+        "createdAt": o.created_at,
+        "updatedAt": o.updated_at,
+        "labelIdentifierFieldMetadataId": id_of(o.label_identifier_field_name.as_deref()),
+        "imageIdentifierFieldMetadataId": id_of(o.image_identifier_field_name.as_deref()),
+        "isLabelSyncedWithName": false,
+        "duplicateCriteria": null,
+        "fields": connection(fields.clone()),
+        "indexMetadatas": connection(vec![]),
+        "fieldsList": fields,
+        "indexMetadataList": [],
+        "searchFieldMetadataList": [],
+    })
+}
+
+/// A nestjs-query connection of all `nodes` (nested connections are not paged).
+fn connection(nodes: Vec<Value>) -> Value {
+    page(nodes, &Value::Null).unwrap_or_else(|_| json!({ "edges": [], "pageInfo": {} }))
+}
+
+fn cursor(index: usize) -> String {
+    B64.encode(format!("arrayconnection:{index}"))
+}
+
+fn decode_cursor(c: &str) -> QueryResult<usize> {
+    B64.decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            s.strip_prefix("arrayconnection:")
+                .and_then(|n| n.parse().ok())
+        })
+        .ok_or_else(|| QueryError::bad_input(format!("Invalid cursor: {c}")))
+}
+
+/// Cursor paging (`first`/`after`, `last`/`before`) over an ordered list.
+fn page(nodes: Vec<Value>, paging: &Value) -> QueryResult<Value> {
+    let total = nodes.len();
+    let after = match paging["after"].as_str() {
+        Some(c) => decode_cursor(c)? + 1,
+        None => 0,
+    };
+    let before = match paging["before"].as_str() {
+        Some(c) => decode_cursor(c)?.min(total),
+        None => total,
+    };
+    let (mut start, mut end) = (after.min(before), before);
+    if let Some(first) = paging["first"].as_u64() {
+        end = end.min(start + first as usize);
+    }
+    if let Some(last) = paging["last"].as_u64() {
+        start = start.max(end.saturating_sub(last as usize));
+    }
+    let edges: Vec<Value> = nodes[start..end]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| json!({ "node": n, "cursor": cursor(start + i) }))
+        .collect();
+    Ok(json!({
+        "edges": edges,
+        "pageInfo": {
+            "hasNextPage": end < total,
+            "hasPreviousPage": start > 0,
+            "startCursor": (start < end).then(|| cursor(start)),
+            "endCursor": (start < end).then(|| cursor(end - 1)),
+        },
+    }))
+}
+
+/// nestjs-query filters (`and`, `or`, `field: {is, isNot, eq, neq, in, notIn}`) on JSON.
+pub fn matches(node: &Value, filter: &Value) -> bool {
+    let Some(map) = filter.as_object() else {
+        return true;
+    };
+    map.iter().all(|(key, cond)| match key.as_str() {
+        "and" => cond
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|f| matches(node, f)),
+        "or" => {
+            let branches: Vec<&Value> = cond.as_array().into_iter().flatten().collect();
+            branches.is_empty() || branches.iter().any(|f| matches(node, f))
+        }
+        field => {
+            let v = &node[field];
+            cond.as_object()
+                .into_iter()
+                .flatten()
+                .all(|(op, arg)| match op.as_str() {
+                    "is" => match arg {
+                        Value::Null => v.is_null(),
+                        other => v == other,
+                    },
+                    "isNot" => match arg {
+                        Value::Null => !v.is_null(),
+                        other => v != other,
+                    },
+                    "eq" => v == arg,
+                    "neq" => v != arg,
+                    "in" => arg.as_array().is_some_and(|a| a.contains(v)),
+                    "notIn" => arg.as_array().is_none_or(|a| !a.contains(v)),
+                    _ => true,
+                })
+        }
+    })
+}
+
+pub async fn objects(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
+    let model = model(mc)?;
+    let filter = arg(rc, "filter");
+    let nodes: Vec<Value> = model
+        .objects
+        .iter()
+        .map(|o| object_json(&model, o, true))
+        .filter(|n| matches(n, &filter))
+        .collect();
+    page(nodes, &arg(rc, "paging"))
+}
+
+pub async fn object(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
+    let model = model(mc)?;
+    let id = arg(rc, "id");
+    model
+        .objects
+        .iter()
+        .find(|o| Some(o.id.as_str()) == id.as_str())
+        .map(|o| object_json(&model, o, true))
+        .ok_or_else(|| {
+            QueryError::new(
+                crate::schema::error::ErrorKind::NotFound,
+                "Object not found",
+            )
+        })
+}
+
+pub async fn fields(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
+    let model = model(mc)?;
+    let filter = arg(rc, "filter");
+    let nodes: Vec<Value> = model
+        .objects
+        .iter()
+        .flat_map(|o| o.fields.iter().map(move |f| (o, f)))
+        .map(|(o, f)| field_json(&model, o, f, true))
+        .filter(|n| matches(n, &filter))
+        .collect();
+    page(nodes, &arg(rc, "paging"))
+}
+
+pub async fn field(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
+    let model = model(mc)?;
+    let id = arg(rc, "id");
+    model
+        .objects
+        .iter()
+        .flat_map(|o| o.fields.iter().map(move |f| (o, f)))
+        .find(|(_, f)| Some(f.id.as_str()) == id.as_str())
+        .map(|(o, f)| field_json(&model, o, f, true))
+        .ok_or_else(|| {
+            QueryError::new(crate::schema::error::ErrorKind::NotFound, "Field not found")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging() {
+        let nodes: Vec<Value> = (0..5).map(|i| json!(i)).collect();
+        let p = page(nodes.clone(), &json!({"first": 2})).unwrap();
+        assert_eq!(p["edges"].as_array().unwrap().len(), 2);
+        assert_eq!(p["pageInfo"]["hasNextPage"], true);
+        let after = p["pageInfo"]["endCursor"].as_str().unwrap().to_string();
+        let p = page(nodes.clone(), &json!({"first": 10, "after": after})).unwrap();
+        assert_eq!(p["edges"][0]["node"], 2);
+        assert_eq!(p["pageInfo"]["hasPreviousPage"], true);
+        assert_eq!(p["pageInfo"]["hasNextPage"], false);
+        assert!(page(nodes, &json!({"after": "junk"})).is_err());
+    }
+
+    #[test]
+    fn filters() {
+        let n = json!({"id": "a", "isActive": true, "isSystem": false});
+        let check = |f: Value, want: bool| assert_eq!(matches(&n, &f), want, "{f}");
+        check(json!({}), true);
+        check(json!({"isActive": {"is": true}}), true);
+        check(json!({"isSystem": {"is": true}}), false);
+        check(json!({"id": {"in": ["a", "b"]}}), true);
+        check(json!({"id": {"eq": "b"}}), false);
+        check(
+            json!({"or": [{"id": {"eq": "b"}}, {"isActive": {"is": true}}]}),
+            true,
+        );
+        check(
+            json!({"and": [{"id": {"eq": "a"}}, {"isSystem": {"isNot": false}}]}),
+            false,
+        );
+    }
+}
