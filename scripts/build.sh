@@ -30,4 +30,11 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Cpanic=unwind"
 # Keep Debian's artefacts apart from rustup's native ones (different rustc, same crates).
 export CARGO_TARGET_DIR="$PWD/target/debian"
+# TWENTY_EDGE_FAST=1: a development build (no LTO, parallel codegen, incremental) in its
+# own target dir, about 4x quicker to rebuild; never used by CI or the benchmarks.
+if [ -n "${TWENTY_EDGE_FAST:-}" ]; then
+  export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+  export CARGO_PROFILE_RELEASE_INCREMENTAL=true CARGO_PROFILE_RELEASE_OPT_LEVEL=1
+  export CARGO_TARGET_DIR="$PWD/target/debian-fast"
+fi
 exec "$WORKER_BUILD" --release
