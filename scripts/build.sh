@@ -36,5 +36,6 @@ if [ -n "${TWENTY_EDGE_FAST:-}" ]; then
   export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
   export CARGO_PROFILE_RELEASE_INCREMENTAL=true CARGO_PROFILE_RELEASE_OPT_LEVEL=1
   export CARGO_TARGET_DIR="$PWD/target/debian-fast"
+  export WASM_OPT_BIN="$PWD/scripts/wasm-opt-skip.sh"
 fi
 exec "$WORKER_BUILD" --release

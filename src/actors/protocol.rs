@@ -12,6 +12,10 @@ pub const HEADER_REQUEST_ID: &str = "x-request-id";
 /// The workspace the actor owns (its name in the namespace).
 pub const HEADER_WORKSPACE_ID: &str = "x-twenty-workspace-id";
 
+/// The client's model version (Twenty's web app sends its `metadataVersion`); answered
+/// with the current one.
+pub const HEADER_SCHEMA_VERSION: &str = "x-schema-version";
+
 /// Actor paths.
 pub const PATH_INSPECT: &str = "/inspect";
 pub const PATH_DEBUG_PANIC: &str = "/debug/panic";
@@ -21,6 +25,10 @@ pub const PATH_BOOTSTRAP: &str = "/bootstrap";
 pub const PATH_METADATA: &str = "/metadata";
 /// The workspace's `/graphql`.
 pub const PATH_GRAPHQL: &str = "/graphql";
+/// The workspace's data model as JSON (for the gateway's OpenAPI documents).
+pub const PATH_MODEL: &str = "/model";
+/// Twenty's REST API: `/rest/...` keeps its path and query string.
+pub const PATH_REST_PREFIX: &str = "/rest/";
 
 /// Headers a client may not set, because actors trust them.
 pub const TRUSTED_HEADERS: &[&str] = &[

@@ -133,3 +133,38 @@ pub fn live(s: &SqlStorage, o: &ObjectMetadata) -> worker::Result<Vec<RawRecord>
         vec![],
     )
 }
+
+/// Makes storage match a changed model, inside the caller's transaction: runs the change's
+/// statements (data migrations, dropped tables and indexes), rewrites the model rows, creates
+/// what the new model needs, and bumps the metadata version. Returns the new version.
+pub fn commit_model(
+    s: &SqlStorage,
+    model: &WorkspaceModel,
+    statements: &[Sql],
+) -> worker::Result<i64> {
+    for st in statements {
+        let st = st.bindable();
+        sql::exec(s, &st.text, params(&st))?;
+    }
+    sql::exec(s, "DELETE FROM _object_metadata", vec![])?;
+    for o in &model.objects {
+        save_object(s, o)?;
+    }
+    ensure_tables(s, model)?;
+    #[derive(Deserialize)]
+    struct Row {
+        v: i64,
+    }
+    sql::exec(
+        s,
+        "INSERT INTO _actor_meta (key, value) VALUES ('metadataVersion', '1') \
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        vec![],
+    )?;
+    let rows: Vec<Row> = sql::rows(
+        s,
+        "SELECT CAST(value AS INTEGER) AS v FROM _actor_meta WHERE key = 'metadataVersion'",
+        vec![],
+    )?;
+    Ok(rows.first().map(|r| r.v).unwrap_or(1))
+}

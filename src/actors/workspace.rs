@@ -17,8 +17,8 @@ use worker::{durable_object, DurableObject, Env, Headers, Request, Response, Sta
 
 use super::migrations::{self, MIGRATIONS};
 use super::protocol::{
-    HEADER_REQUEST_ID, HEADER_WORKSPACE_ID, PATH_BOOTSTRAP, PATH_DEBUG_PANIC, PATH_GRAPHQL,
-    PATH_INSPECT, PATH_METADATA,
+    HEADER_REQUEST_ID, HEADER_SCHEMA_VERSION, HEADER_WORKSPACE_ID, PATH_BOOTSTRAP,
+    PATH_DEBUG_PANIC, PATH_GRAPHQL, PATH_INSPECT, PATH_METADATA, PATH_MODEL,
 };
 use super::sql::{self, DoMigrationStore};
 use super::store;
@@ -32,6 +32,7 @@ use crate::ratelimit::{self, Decision};
 use crate::schema::engine::Engine;
 use crate::schema::error::{ErrorKind, QueryError};
 use crate::schema::metadata::WorkspaceModel;
+use crate::schema::model_change::Applied;
 use crate::schema::write::WriteCtx;
 
 /// How long the actor trusts its cached view of an API key (revocations through this
@@ -128,7 +129,7 @@ impl WorkspaceActor {
                 self.bootstrap(&workspace_id, &body)?;
                 Ok(Response::from_json(&json!({ "ok": true }))?)
             }
-            PATH_METADATA | PATH_GRAPHQL => {
+            PATH_METADATA | PATH_GRAPHQL | PATH_MODEL => {
                 let principal: Principal = req
                     .headers()
                     .get(HEADER_PRINCIPAL)?
@@ -141,6 +142,11 @@ impl WorkspaceActor {
                         return Ok(with_rate_limit(resp, d.as_ref()));
                     }
                 };
+                if path == PATH_MODEL {
+                    let model = self.model()?;
+                    return Ok(encode::json(200, &serde_json::to_value(&*model)?));
+                }
+                let client_version = req.headers().get(HEADER_SCHEMA_VERSION)?;
                 let body = req.bytes().await?;
                 let resp = if path == PATH_METADATA {
                     self.metadata(principal, &workspace_id, request_id, &body)
@@ -149,10 +155,55 @@ impl WorkspaceActor {
                     self.graphql(&principal, member.as_ref(), request_id, &body)
                         .await?
                 };
+                let resp = self.schema_version_check(resp, client_version).await?;
                 Ok(with_rate_limit(resp, Some(&decision)))
             }
             other => Err(ApiError::NotFound(format!("no actor route {other}"))),
         }
+    }
+
+    /// Tells clients which model version answered (`X-Schema-Version`), and, as Twenty does,
+    /// turns a request that failed GraphQL validation while sending an older version into
+    /// "Schema version mismatch": the signal for the web app to refetch the metadata.
+    async fn schema_version_check(
+        &self,
+        resp: Response,
+        client_version: Option<String>,
+    ) -> Result<Response, ApiError> {
+        let current = self.metadata_version().to_string();
+        let stale = client_version.is_some_and(|v| v != current);
+        let mut resp = resp;
+        if stale {
+            let status = resp.status_code();
+            let mut value: Value = resp.json().await.unwrap_or(Value::Null);
+            let invalid = |v: &Value| {
+                v["errors"].as_array().is_some_and(|errors| {
+                    errors
+                        .iter()
+                        .any(|e| e["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED")
+                })
+            };
+            let mismatch = json!({
+                "message": "Schema version mismatch, please refresh the page.",
+                "extensions": { "code": "SCHEMA_VERSION_MISMATCH", "currentSchemaVersion": current },
+            });
+            match &mut value {
+                Value::Array(items) => {
+                    for item in items.iter_mut().filter(|i| invalid(i)) {
+                        *item = json!({ "errors": [mismatch.clone()] });
+                    }
+                }
+                v if invalid(v) => *v = json!({ "errors": [mismatch] }),
+                _ => {}
+            }
+            resp = encode::json(status, &value);
+        }
+        let headers = Headers::new();
+        for (k, v) in resp.headers().entries() {
+            let _ = headers.append(&k, &v);
+        }
+        let _ = headers.set(HEADER_SCHEMA_VERSION, &current);
+        Ok(resp.with_headers(headers))
     }
 
     /// Checks the principal still belongs here and counts the request against the
@@ -531,11 +582,12 @@ impl WorkspaceActor {
         request_id: &str,
         body: &[u8],
     ) -> Response {
-        let access: Rc<dyn WorkspaceAccess> = Rc::new(ActorAccess {
+        let access = Rc::new(ActorAccess {
             workspace_id: workspace_id.to_string(),
             storage: self.state.storage(),
-            model: self.model().ok(),
-            metadata_version: self.metadata_version(),
+            model: RefCell::new(self.model().ok()),
+            metadata_version: Cell::new(self.metadata_version()),
+            model_changed: Cell::new(false),
             api_keys: (*self.api_keys).clone(),
             members: (*self.members).clone(),
         });
@@ -543,9 +595,26 @@ impl WorkspaceActor {
             env: self.env.clone(),
             principal,
             request_id: request_id.to_string(),
-            workspace: Some(access),
+            workspace: Some(access.clone() as Rc<dyn WorkspaceAccess>),
         };
-        encode::json(200, &metadata::execute(mc, body).await)
+        let value = metadata::execute(mc, body).await;
+        if access.model_changed.get() {
+            // The next /graphql request builds its schema from the new model.
+            self.drop_caches();
+            self.forget_cached_metadata(workspace_id).await;
+        }
+        encode::json(200, &value)
+    }
+
+    /// Removes the gateway's KV copy of the model, so it never serves one older than a
+    /// change it could have seen (the copy also expires on its own).
+    async fn forget_cached_metadata(&self, workspace_id: &str) {
+        if let Ok(kv) = self.env.kv(crate::gateway::metadata_cache::BINDING) {
+            let key = crate::gateway::metadata_cache::key(workspace_id);
+            if let Err(e) = kv.delete(&key).await {
+                tracing::warn!(error = %e, "could not drop the cached workspace metadata");
+            }
+        }
     }
 
     /// The admin view of this actor: schema version, tables, sizes, sockets, outbox,
@@ -632,15 +701,21 @@ fn with_rate_limit(resp: Response, d: Option<&Decision>) -> Response {
 struct ActorAccess {
     workspace_id: String,
     storage: worker::Storage,
-    model: Option<Rc<WorkspaceModel>>,
-    metadata_version: i64,
+    model: RefCell<Option<Rc<WorkspaceModel>>>,
+    metadata_version: Cell<i64>,
+    /// Set when a resolver changed the model: the actor then drops its caches.
+    model_changed: Cell<bool>,
     api_keys: ApiKeyCache,
     members: MemberCache,
 }
 
 impl ActorAccess {
-    fn members_object(&self) -> Option<&crate::schema::metadata::ObjectMetadata> {
-        self.model.as_ref()?.object("workspaceMember")
+    fn members_object(&self) -> Option<crate::schema::metadata::ObjectMetadata> {
+        self.model
+            .borrow()
+            .as_ref()?
+            .object("workspaceMember")
+            .cloned()
     }
 }
 
@@ -653,7 +728,7 @@ impl WorkspaceAccess for ActorAccess {
         let Some(o) = self.members_object() else {
             return Ok(None);
         };
-        Ok(store::get(&self.storage.sql(), o, id)
+        Ok(store::get(&self.storage.sql(), &o, id)
             .map_err(metadata::storage_err)?
             .filter(|r| r.deleted_at.is_none())
             .map(|r| r.output()))
@@ -663,7 +738,7 @@ impl WorkspaceAccess for ActorAccess {
         let Some(o) = self.members_object() else {
             return Ok(vec![]);
         };
-        Ok(store::live(&self.storage.sql(), o)
+        Ok(store::live(&self.storage.sql(), &o)
             .map_err(metadata::storage_err)?
             .iter()
             .map(|r| r.output())
@@ -676,18 +751,18 @@ impl WorkspaceAccess for ActorAccess {
         };
         let s = self.storage.sql();
         self.members.borrow_mut().remove(id);
-        let exists = store::get(&s, o, id)
+        let exists = store::get(&s, &o, id)
             .map_err(metadata::storage_err)?
             .is_some();
         if exists {
-            store::set_deleted_at(&s, o, id, Some(&metadata::now_iso()))
+            store::set_deleted_at(&s, &o, id, Some(&metadata::now_iso()))
                 .map_err(metadata::storage_err)?;
         }
         Ok(exists)
     }
 
     fn metadata_version(&self) -> i64 {
-        self.metadata_version
+        self.metadata_version.get()
     }
 
     fn forget_api_key(&self, id: &str) {
@@ -695,6 +770,40 @@ impl WorkspaceAccess for ActorAccess {
     }
 
     fn model(&self) -> Option<Rc<WorkspaceModel>> {
-        self.model.clone()
+        self.model.borrow().clone()
+    }
+
+    fn change_model(
+        &self,
+        change: &dyn Fn(&WorkspaceModel) -> Result<Applied, QueryError>,
+    ) -> Result<(Rc<WorkspaceModel>, String), QueryError> {
+        let current = self
+            .model()
+            .ok_or_else(|| QueryError::internal("workspace has no model"))?;
+        let applied = change(&current)?;
+        let s = self.storage.sql();
+        let model = applied.model.clone();
+        let statements = applied.statements.clone();
+        let version = sql::transaction(&self.storage, move || {
+            store::commit_model(&s, &model, &statements).map_err(|e| e.to_string())
+        })
+        .map_err(|e| {
+            let message = match e {
+                sql::TransactionError::Body(m) | sql::TransactionError::Storage(m) => m,
+            };
+            if message.contains("UNIQUE constraint failed") {
+                QueryError::bad_input(
+                    "Existing records have duplicate values for this field: it cannot be unique",
+                )
+                .with_sub_code("INVALID_FIELD_INPUT")
+            } else {
+                QueryError::internal(format!("model change: {message}"))
+            }
+        })?;
+        let model = Rc::new(applied.model);
+        *self.model.borrow_mut() = Some(model.clone());
+        self.metadata_version.set(version);
+        self.model_changed.set(true);
+        Ok((model, applied.id))
     }
 }

@@ -12,6 +12,7 @@ pub mod cors;
 pub mod forward;
 pub mod graphql;
 pub mod health;
+pub mod metadata_cache;
 
 use worker::{Context, Date, Env, Headers, Method, Request, Response};
 

@@ -6,9 +6,12 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::{arg, require_workspace, MetaCtx};
+use super::{arg, now_iso, require_workspace, MetaCtx};
 use crate::schema::error::{QueryError, QueryResult};
-use crate::schema::metadata::{FieldMetadata, ObjectMetadata, RelationType, WorkspaceModel};
+use crate::schema::metadata::{
+    FieldMetadata, ObjectMetadata, OnDelete, RelationType, WorkspaceModel,
+};
+use crate::schema::model_change;
 
 /// Twenty attributes standard metadata to its "standard application"; one fixed id stands
 /// for it here.
@@ -28,10 +31,22 @@ pub fn field_json(
     f: &FieldMetadata,
     with_relation: bool,
 ) -> Value {
-    let relation = if with_relation {
-        relation_json(model, o, f)
+    let (relation, object) = if with_relation {
+        (relation_json(model, o, f), object_json(model, o, false))
     } else {
-        Value::Null
+        (Value::Null, Value::Null)
+    };
+    // Relation fields describe their side in `settings`, as Twenty's do.
+    let settings = match (&f.settings, &f.relation) {
+        (None, Some(r)) => match r.relation_type {
+            RelationType::ManyToOne => json!({
+                "relationType": "MANY_TO_ONE",
+                "onDelete": r.on_delete.unwrap_or(OnDelete::SetNull),
+                "joinColumnName": f.storage_key(),
+            }),
+            RelationType::OneToMany => json!({ "relationType": "ONE_TO_MANY" }),
+        },
+        (s, _) => s.clone().unwrap_or(Value::Null),
     };
     json!({
         "id": f.id,
@@ -53,14 +68,14 @@ pub fn field_json(
         "isAuditLogged": true,
         "defaultValue": f.default_value,
         "options": f.options,
-        "settings": f.settings,
+        "settings": settings,
         "objectMetadataId": o.id,
         "isLabelSyncedWithName": false,
         "morphId": null,
         "createdAt": f.created_at,
         "updatedAt": f.updated_at,
         "applicationId": APPLICATION_ID,
-        "object": null,
+        "object": object,
         "relation": relation,
         "morphRelations": [],
     })
@@ -284,6 +299,88 @@ pub async fn field(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value>
         .ok_or_else(|| {
             QueryError::new(crate::schema::error::ErrorKind::NotFound, "Field not found")
         })
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn object_of(model: &WorkspaceModel, id: &str) -> QueryResult<Value> {
+    model
+        .object_by_id(id)
+        .map(|o| object_json(model, o, true))
+        .ok_or_else(|| QueryError::internal("changed object missing from the new model"))
+}
+
+fn field_of(model: &WorkspaceModel, id: &str) -> QueryResult<Value> {
+    model
+        .objects
+        .iter()
+        .flat_map(|o| o.fields.iter().map(move |f| (o, f)))
+        .find(|(_, f)| f.id == id)
+        .map(|(o, f)| field_json(model, o, f, true))
+        .ok_or_else(|| QueryError::internal("changed field missing from the new model"))
+}
+
+/// `input.id` as a string.
+fn input_id(input: &Value) -> QueryResult<String> {
+    input["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| QueryError::bad_input("input.id is required"))
+}
+
+pub async fn create_one_object(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
+    let input = arg(rc, "input");
+    let now = now_iso();
+    let (model, id) = require_workspace(mc)?
+        .change_model(&|m| model_change::create_object(m, &input["object"], &now, &mut new_id))?;
+    object_of(&model, &id)
+}
+
+pub async fn update_one_object(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
+    let input = arg(rc, "input");
+    let id = input_id(&input)?;
+    let now = now_iso();
+    let (model, id) = require_workspace(mc)?
+        .change_model(&|m| model_change::update_object(m, &id, &input["update"], &now))?;
+    object_of(&model, &id)
+}
+
+pub async fn delete_one_object(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
+    let id = input_id(&arg(rc, "input"))?;
+    let before = model(mc)?;
+    let shown = before
+        .object_by_id(&id)
+        .map(|o| object_json(&before, o, false));
+    require_workspace(mc)?.change_model(&|m| model_change::delete_object(m, &id))?;
+    shown.ok_or_else(|| QueryError::internal("deleted object had no metadata"))
+}
+
+pub async fn create_one_field(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
+    let input = arg(rc, "input");
+    let now = now_iso();
+    let (model, id) = require_workspace(mc)?
+        .change_model(&|m| model_change::create_field(m, &input["field"], &now, &mut new_id))?;
+    field_of(&model, &id)
+}
+
+pub async fn update_one_field(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
+    let input = arg(rc, "input");
+    let id = input_id(&input)?;
+    let now = now_iso();
+    let (model, id) = require_workspace(mc)?.change_model(&|m| {
+        model_change::update_field(m, &id, &input["update"], &now, &mut new_id)
+    })?;
+    field_of(&model, &id)
+}
+
+pub async fn delete_one_field(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
+    let id = input_id(&arg(rc, "input"))?;
+    let before = model(mc)?;
+    let shown = field_of(&before, &id).ok();
+    require_workspace(mc)?.change_model(&|m| model_change::delete_field(m, &id))?;
+    shown.ok_or_else(|| QueryError::internal("deleted field had no metadata"))
 }
 
 #[cfg(test)]

@@ -43,6 +43,14 @@ pub trait WorkspaceAccess {
     fn forget_api_key(&self, id: &str);
     /// The workspace's data model.
     fn model(&self) -> Option<Rc<crate::schema::metadata::WorkspaceModel>>;
+    /// Applies a change to the data model in one transaction (storage, model, version) and
+    /// returns the new model with the id of the object or field the change names.
+    fn change_model(
+        &self,
+        change: &dyn Fn(
+            &crate::schema::metadata::WorkspaceModel,
+        ) -> Result<crate::schema::model_change::Applied, QueryError>,
+    ) -> Result<(Rc<crate::schema::metadata::WorkspaceModel>, String), QueryError>;
 }
 
 /// Everything a resolver may use. Lives in the request's data (single-threaded wasm, hence
@@ -144,6 +152,12 @@ async fn dispatch(rc: &ResolverContext<'_>) -> async_graphql::Result<Value> {
         "object" => data_model::object(mc, rc).await,
         "fields" => data_model::fields(mc, rc).await,
         "field" => data_model::field(mc, rc).await,
+        "createOneObject" => data_model::create_one_object(mc, rc).await,
+        "updateOneObject" => data_model::update_one_object(mc, rc).await,
+        "deleteOneObject" => data_model::delete_one_object(mc, rc).await,
+        "createOneField" => data_model::create_one_field(mc, rc).await,
+        "updateOneField" => data_model::update_one_field(mc, rc).await,
+        "deleteOneField" => data_model::delete_one_field(mc, rc).await,
         _ => return Err(unsupported(field)),
     };
     result

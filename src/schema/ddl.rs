@@ -4,7 +4,7 @@
 //! 100-columns-per-table limit out of the data model (an object may have 500 fields) and
 //! makes adding, renaming or removing a field a metadata change, not a table rewrite.
 
-use super::metadata::{FieldType, ObjectMetadata, WorkspaceModel};
+use super::metadata::{FieldMetadata, FieldType, ObjectMetadata, WorkspaceModel};
 use super::sql::ident;
 
 /// The JSON path expression of a stored key.
@@ -19,17 +19,16 @@ pub fn json_path(keys: &[&str]) -> String {
 /// DDL that makes storage match an object: its table and indexes (idempotent).
 pub fn object_ddl(model: &WorkspaceModel, o: &ObjectMetadata) -> Vec<String> {
     let table = ident(&o.table());
-    let short = o.id.replace('-', "");
     let mut ddl = vec![format!(
         "CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, deleted_at TEXT, \
          data TEXT NOT NULL CHECK (json_valid(data)))"
     )];
     for f in o.active_fields() {
-        let fshort = f.id.replace('-', "");
+        let [fk, uq] = index_names(o, f);
         if f.is_many_to_one() && model.target_of(f).is_some() {
             ddl.push(format!(
                 "CREATE INDEX IF NOT EXISTS {} ON {table} (json_extract(data, '{}'))",
-                ident(&format!("fk_{short}_{fshort}")),
+                ident(&fk),
                 json_path(&[&f.storage_key()])
             ));
         }
@@ -45,9 +44,25 @@ pub fn object_ddl(model: &WorkspaceModel, o: &ObjectMetadata) -> Vec<String> {
                 "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {table} (json_extract(data, '{path}')) \
                  WHERE deleted_at IS NULL AND json_extract(data, '{path}') IS NOT NULL \
                  AND json_extract(data, '{path}') != ''",
-                ident(&format!("uq_{short}_{fshort}"))
+                ident(&uq)
             ));
         }
     }
     ddl
+}
+
+/// The names of the foreign-key and unique indexes a field may have.
+fn index_names(o: &ObjectMetadata, f: &FieldMetadata) -> [String; 2] {
+    let short = o.id.replace('-', "");
+    let fshort = f.id.replace('-', "");
+    [
+        format!("fk_{short}_{fshort}"),
+        format!("uq_{short}_{fshort}"),
+    ]
+}
+
+/// Indexes to drop before a field's stored key changes or goes (they are recreated from the
+/// new model by [`object_ddl`]).
+pub fn field_index_names(o: &ObjectMetadata, f: &FieldMetadata) -> Vec<String> {
+    index_names(o, f).to_vec()
 }

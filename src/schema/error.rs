@@ -24,6 +24,9 @@ pub enum ErrorKind {
     TooManyRequests,
     /// GraphQL `METHOD_NOT_ALLOWED`, REST 405: an operation this server does not offer.
     NotSupported,
+    /// A data model change broke a rule: GraphQL `METADATA_VALIDATION_FAILED` with the
+    /// failures in `extensions.errors`, REST 400.
+    MetadataValidation,
     /// GraphQL `INTERNAL_SERVER_ERROR`, REST 500; the message is logged, never sent.
     Internal,
 }
@@ -36,6 +39,8 @@ pub struct QueryError {
     pub sub_code: Option<String>,
     /// Twenty's `extensions.userFriendlyMessage`.
     pub user_friendly: Option<String>,
+    /// More `extensions` entries (the failures of a METADATA_VALIDATION_FAILED).
+    pub extra: Option<Box<serde_json::Map<String, Value>>>,
 }
 
 impl QueryError {
@@ -45,6 +50,7 @@ impl QueryError {
             message: message.into(),
             sub_code: None,
             user_friendly: None,
+            extra: None,
         }
     }
 
@@ -62,11 +68,17 @@ impl QueryError {
             message: "Record not found".into(),
             sub_code: Some("RECORD_NOT_FOUND".into()),
             user_friendly: Some("This record does not exist or has been deleted.".into()),
+            extra: None,
         }
     }
 
     pub fn with_sub_code(mut self, code: &str) -> Self {
         self.sub_code = Some(code.to_string());
+        self
+    }
+
+    pub fn with_extra(mut self, extra: serde_json::Map<String, Value>) -> Self {
+        self.extra = Some(Box::new(extra));
         self
     }
 
@@ -85,13 +97,14 @@ impl QueryError {
             ErrorKind::PaymentRequired => "PAYMENT_REQUIRED",
             ErrorKind::TooManyRequests => "TOO_MANY_REQUESTS",
             ErrorKind::NotSupported => "METHOD_NOT_ALLOWED",
+            ErrorKind::MetadataValidation => "METADATA_VALIDATION_FAILED",
             ErrorKind::Internal => "INTERNAL_SERVER_ERROR",
         }
     }
 
     pub fn http_status(&self) -> u16 {
         match self.kind {
-            ErrorKind::BadUserInput => 400,
+            ErrorKind::BadUserInput | ErrorKind::MetadataValidation => 400,
             ErrorKind::NotFound => 404,
             ErrorKind::Forbidden => 403,
             ErrorKind::Unauthenticated => 401,
@@ -106,7 +119,7 @@ impl QueryError {
     /// REST's `error` field (NestJS exception names, as Twenty's REST API answers).
     pub fn rest_error_name(&self) -> &'static str {
         match self.kind {
-            ErrorKind::BadUserInput => "BadRequestException",
+            ErrorKind::BadUserInput | ErrorKind::MetadataValidation => "BadRequestException",
             ErrorKind::NotFound => "NotFoundException",
             ErrorKind::Forbidden => "ForbiddenException",
             ErrorKind::Unauthenticated => "UnauthorizedException",
@@ -139,6 +152,11 @@ impl QueryError {
         });
         if let Some(u) = friendly {
             ext["userFriendlyMessage"] = json!(u);
+        }
+        if let (Some(extra), Some(map)) = (&self.extra, ext.as_object_mut()) {
+            for (k, v) in extra.iter() {
+                map.insert(k.clone(), v.clone());
+            }
         }
         ext
     }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod filter;
 pub mod gql;
 pub mod metadata;
+pub mod model_change;
 pub mod order;
 pub mod sdl;
 pub mod sql;
