@@ -65,6 +65,22 @@ pub fn rest_error(e: &QueryError) -> Response {
     json(e.http_status(), &body)
 }
 
+/// An authentication failure on `/rest`: Twenty names the error by its code there
+/// (`UNAUTHENTICATED`, `FORBIDDEN_EXCEPTION`), not by the HTTP exception.
+pub fn rest_auth_error(e: &QueryError) -> Response {
+    let name = match e.kind {
+        crate::schema::error::ErrorKind::Unauthenticated => "UNAUTHENTICATED".to_string(),
+        _ => e
+            .sub_code
+            .clone()
+            .unwrap_or_else(|| "FORBIDDEN_EXCEPTION".to_string()),
+    };
+    json(
+        e.http_status(),
+        &json!({ "statusCode": e.http_status(), "error": name, "messages": [e.public_message()] }),
+    )
+}
+
 pub fn error_for(protocol: Protocol, e: &QueryError, request_id: &str) -> Response {
     match protocol {
         Protocol::Graphql => graphql_error(e),

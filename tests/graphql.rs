@@ -664,12 +664,16 @@ fn server_fills_created_by_and_position() {
     let pa = a["createCompany"]["position"].as_f64().unwrap();
     assert!(b["createCompany"]["position"].as_f64().unwrap() > pa);
     assert!(c["createCompany"]["position"].as_f64().unwrap() < pa);
-    // Clients cannot forge createdBy.
+    // Clients may name the channel (Twenty keeps a given source) but not the author.
     let d = api.ok(
-        &create_one("company", "createdBy { source }"),
+        &create_one("company", "createdBy { source workspaceMemberId }"),
         json!({ "input": { "name": "D", "createdBy": { "source": "IMPORT" } } }),
     );
-    assert_eq!(d["createCompany"]["createdBy"]["source"], "MANUAL");
+    assert_eq!(d["createCompany"]["createdBy"]["source"], "IMPORT");
+    assert_eq!(
+        d["createCompany"]["createdBy"]["workspaceMemberId"],
+        created_by["workspaceMemberId"]
+    );
 }
 
 #[test]

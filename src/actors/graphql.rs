@@ -218,14 +218,32 @@ fn run(rc: &ResolverContext<'_>) -> QueryResult<Value> {
         let db = DoDb(ctx.storage.sql());
         return Engine::new(&ctx.model, &db, ctx.write.clone()).search(&args);
     };
-    let object_name = object.name_singular.clone();
+    apply(&ctx, op, &object.name_singular.clone(), args, &sel)
+}
+
+/// Runs one record operation: GraphQL's root resolver and REST both end here. Reads run
+/// directly; mutations run in one storage transaction and their changes are recorded in
+/// `ctx.changes` once committed.
+pub fn apply(
+    ctx: &GqlCtx,
+    op: Operation,
+    object_name: &str,
+    args: Map<String, Value>,
+    sel: &Selection,
+) -> QueryResult<Value> {
+    let object_name = object_name.to_string();
+    let field_name = op.as_str();
+    let object = ctx
+        .model
+        .object(&object_name)
+        .ok_or_else(|| QueryError::internal("object vanished"))?;
     if !op.is_mutation() {
         let db = DoDb(ctx.storage.sql());
         let engine = Engine::new(&ctx.model, &db, ctx.write.clone());
         return match op {
-            Operation::FindMany => engine.find_many(object, &FindArgs::from_json(&args)?, &sel),
+            Operation::FindMany => engine.find_many(object, &FindArgs::from_json(&args)?, sel),
             Operation::FindOne => {
-                engine.find_one(object, args.get("filter").unwrap_or(&Value::Null), &sel)
+                engine.find_one(object, args.get("filter").unwrap_or(&Value::Null), sel)
             }
             _ => Err(QueryError::new(
                 ErrorKind::NotSupported,
@@ -233,6 +251,7 @@ fn run(rc: &ResolverContext<'_>) -> QueryResult<Value> {
             )),
         };
     }
+    let sel = sel.clone();
     // Mutations: all-or-nothing in one storage transaction.
     let model = ctx.model.clone();
     let storage_sql = ctx.storage.sql();

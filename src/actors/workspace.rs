@@ -18,7 +18,7 @@ use worker::{durable_object, DurableObject, Env, Headers, Request, Response, Sta
 use super::migrations::{self, MIGRATIONS};
 use super::protocol::{
     HEADER_REQUEST_ID, HEADER_SCHEMA_VERSION, HEADER_WORKSPACE_ID, PATH_BOOTSTRAP,
-    PATH_DEBUG_PANIC, PATH_GRAPHQL, PATH_INSPECT, PATH_METADATA, PATH_MODEL,
+    PATH_DEBUG_PANIC, PATH_GRAPHQL, PATH_INSPECT, PATH_METADATA, PATH_MODEL, PATH_REST_PREFIX,
 };
 use super::sql::{self, DoMigrationStore};
 use super::store;
@@ -156,6 +156,31 @@ impl WorkspaceActor {
                         .await?
                 };
                 let resp = self.schema_version_check(resp, client_version).await?;
+                Ok(with_rate_limit(resp, Some(&decision)))
+            }
+            rest if rest.starts_with(PATH_REST_PREFIX) => {
+                let principal: Principal = req
+                    .headers()
+                    .get(HEADER_PRINCIPAL)?
+                    .and_then(|h| serde_json::from_str(&h).ok())
+                    .ok_or_else(|| ApiError::Internal("actor request without principal".into()))?;
+                let (decision, member) = match self.admit(&principal, &workspace_id).await {
+                    Ok(d) => d,
+                    Err((e, d)) => {
+                        return Ok(with_rate_limit(encode::rest_error(&e), d.as_ref()));
+                    }
+                };
+                let method = req.method().to_string();
+                let url = req.url()?;
+                let body = req.bytes().await?;
+                let resp = self.rest(
+                    &principal,
+                    member.as_ref(),
+                    request_id,
+                    &method,
+                    &url,
+                    &body,
+                )?;
                 Ok(with_rate_limit(resp, Some(&decision)))
             }
             other => Err(ApiError::NotFound(format!("no actor route {other}"))),
@@ -303,6 +328,53 @@ impl WorkspaceActor {
         body: &[u8],
     ) -> Result<Response, ApiError> {
         let schema = self.graphql_schema()?;
+        let ctx = self.record_ctx(principal, member)?;
+        let (value, changes) = super::graphql::execute(&schema, ctx, body, request_id).await;
+        // A quota refusal is a 402, so clients and proxies see it without parsing.
+        let quota_hit = value["errors"].as_array().is_some_and(|e| {
+            e.iter()
+                .any(|e| e["extensions"]["code"] == "PAYMENT_REQUIRED")
+        });
+        let resp = encode::json(if quota_hit { 402 } else { 200 }, &value);
+        self.after_changes(&changes, resp)
+    }
+
+    /// `/rest/*`: Twenty's REST API over the same operations.
+    fn rest(
+        &self,
+        principal: &Principal,
+        member: Option<&Value>,
+        request_id: &str,
+        method: &str,
+        url: &worker::Url,
+        body: &[u8],
+    ) -> Result<Response, ApiError> {
+        let ctx = self.record_ctx(principal, member)?;
+        let params = crate::schema::rest::Params(
+            url.query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        );
+        let outcome = super::rest::handle(&ctx, method, url.path(), &params, body);
+        let changes = ctx.changes.take();
+        let resp = match outcome {
+            Ok((status, value)) => encode::json(status, &value),
+            Err(e) => {
+                if e.kind == ErrorKind::Internal {
+                    tracing::error!(requestId = %request_id, error = %e.message, "rest internal error");
+                }
+                encode::rest_error(&e)
+            }
+        };
+        self.after_changes(&changes, resp)
+    }
+
+    /// The context record operations run in: storage, model, and who is writing.
+    fn record_ctx(
+        &self,
+        principal: &Principal,
+        member: Option<&Value>,
+    ) -> Result<super::graphql::GqlCtx, ApiError> {
         let name = member
             .map(|m| {
                 format!(
@@ -326,26 +398,33 @@ impl WorkspaceActor {
             super::graphql::DEFAULT_RECORD_QUOTA,
         );
         let model = self.model()?;
-        let ctx = super::graphql::GqlCtx {
+        Ok(super::graphql::GqlCtx {
             storage: self.state.storage(),
-            model: model.clone(),
+            model,
             write: WriteCtx {
                 now: metadata::now_iso(),
                 actor,
             },
             record_quota: quota,
             changes: RefCell::new(vec![]),
-        };
-        let (value, changes) = super::graphql::execute(&schema, ctx, body, request_id).await;
+        })
+    }
+
+    /// After record operations: caches that depend on records, and the quota warning.
+    fn after_changes(
+        &self,
+        changes: &[crate::schema::engine::Change],
+        resp: Response,
+    ) -> Result<Response, ApiError> {
         if changes.iter().any(|c| c.object == "workspaceMember") {
             self.members.borrow_mut().clear();
         }
-        // A quota refusal is a 402, so clients and proxies see it without parsing.
-        let quota_hit = value["errors"].as_array().is_some_and(|e| {
-            e.iter()
-                .any(|e| e["extensions"]["code"] == "PAYMENT_REQUIRED")
-        });
-        let resp = encode::json(if quota_hit { 402 } else { 200 }, &value);
+        let model = self.model()?;
+        let quota = metadata::config_secs(
+            &self.env,
+            "WORKSPACE_RECORD_QUOTA",
+            super::graphql::DEFAULT_RECORD_QUOTA,
+        );
         let count = match self.record_count.get() {
             Some(n) if changes.is_empty() => n,
             _ => {

@@ -13,6 +13,7 @@ pub mod forward;
 pub mod graphql;
 pub mod health;
 pub mod metadata_cache;
+pub mod rest;
 
 use worker::{Context, Date, Env, Headers, Method, Request, Response};
 
@@ -154,6 +155,7 @@ async fn route(req: Request, env: &Env, rc: &mut RequestContext) -> Result<Respo
                 Protocol::Plain => {
                     ApiError::Unauthorized(qe.public_message()).into_response(&rc.request_id)
                 }
+                Protocol::Rest => encode::rest_auth_error(&qe),
                 other => encode::error_for(other, &qe, &rc.request_id),
             });
         }
@@ -175,6 +177,7 @@ async fn route(req: Request, env: &Env, rc: &mut RequestContext) -> Result<Respo
         }
         (Method::Post, ["metadata"]) => graphql::metadata(req, env, rc, principal).await,
         (Method::Post, ["graphql"]) => graphql::workspace(req, env, rc, principal).await,
+        (_, ["rest", ..]) => rest::forward(req, env, rc, principal).await,
         (Method::Get, ["admin", "actors", "workspaces", workspace_id]) => {
             rc.workspace_id = Some(workspace_id.to_string());
             admin::inspect_workspace(&req, env, workspace_id, &rc.request_id).await

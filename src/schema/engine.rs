@@ -851,8 +851,9 @@ impl<'a> Engine<'a> {
         );
         self.db.exec(&sql).map_err(|e| {
             if e.message.contains("UNIQUE constraint failed") && e.message.contains(".id") {
-                QueryError::bad_input(format!("Record with id {} already exists", p.id))
+                QueryError::bad_input("A duplicate entry was detected")
                     .with_sub_code("DUPLICATE_ENTRY_DETECTED")
+                    .with_user_friendly(format!("Record with id {} already exists", p.id))
             } else {
                 self.map_write_error(o, e)
             }
@@ -1939,7 +1940,7 @@ pub mod tests {
         );
         check(
             e.create_many(opp, &[json!({"stage": "LOST"})], false),
-            "does not exist in \"OpportunityStageEnum\"",
+            "Invalid value 'LOST' for field \"stage\"",
         );
         check(
             e.create_many(person, &[json!({"id": "not-a-uuid"})], false),

@@ -13,6 +13,7 @@ pub mod gql;
 pub mod metadata;
 pub mod model_change;
 pub mod order;
+pub mod rest;
 pub mod sdl;
 pub mod sql;
 pub mod standard;

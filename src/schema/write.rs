@@ -111,7 +111,18 @@ pub fn prepare_create(
                 continue;
             }
             "createdBy" | "updatedBy" => {
-                data.insert(key, ctx.actor.clone());
+                // The server says who wrote; a client may only name the channel (Twenty
+                // keeps a given `createdBy.source`, e.g. EMAIL or IMPORT).
+                let mut actor = ctx.actor.clone();
+                if let Some(source) = input
+                    .get(&field.name)
+                    .and_then(|v| v.get("source"))
+                    .and_then(Value::as_str)
+                    .filter(|s| composite::ACTOR_SOURCES.contains(s))
+                {
+                    actor["source"] = json!(source);
+                }
+                data.insert(key, actor);
                 continue;
             }
             "searchVector" => continue,
@@ -389,12 +400,10 @@ pub fn coerce(object: &ObjectMetadata, field: &FieldMetadata, value: &Value) -> 
         },
         FieldType::Select | FieldType::Rating => match value {
             Value::String(s) if field.option_values().contains(&s.as_str()) => json!(s),
+            // Twenty's common data processor message (GraphQL refuses unknown enum values
+            // earlier, in validation; REST and JSON inputs reach this).
             Value::String(s) => {
-                return Err(bad(format!(
-                    "Value \"{s}\" does not exist in \"{}{}Enum\" enum.",
-                    super::metadata::capitalize(&object.name_singular),
-                    super::metadata::capitalize(name)
-                )))
+                return Err(bad(format!("Invalid value '{s}' for field \"{name}\"")))
             }
             _ => return Err(wrong("an option value")),
         },
@@ -406,10 +415,8 @@ pub fn coerce(object: &ObjectMetadata, field: &FieldMetadata, value: &Value) -> 
                         Some(s) if allowed.contains(&s) => {}
                         _ => {
                             return Err(bad(format!(
-                                "Value \"{}\" does not exist in \"{}{}Enum\" enum.",
-                                plain(i),
-                                super::metadata::capitalize(&object.name_singular),
-                                super::metadata::capitalize(name)
+                                "Invalid value '{}' for field \"{name}\"",
+                                plain(i)
                             )))
                         }
                     }
@@ -437,14 +444,47 @@ pub fn coerce(object: &ObjectMetadata, field: &FieldMetadata, value: &Value) -> 
                 if sub.hidden == Hidden::Input {
                     continue;
                 }
-                let v = coerce_sub(t, sub.field_type, k, v)
+                let mut v = coerce_sub(t, sub.field_type, k, v)
                     .map_err(|_| wrong("a valid composite value"))?;
+                if t == FieldType::Links {
+                    normalize_links(k, &mut v);
+                }
                 out.insert(k.clone(), v);
             }
             Value::Object(out)
         }
         _ => value.clone(),
     })
+}
+
+/// Twenty's `lowercaseUrlOriginAndRemoveTrailingSlash` on link URLs, so equal links compare
+/// equal (and unique link fields mean what users expect).
+pub fn normalize_url(url: &str) -> String {
+    let url = url.trim();
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => (&url[..i + 3], &url[i + 3..]),
+        None => ("", url),
+    };
+    let (host, path) = match rest.find(['/', '?', '#']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let path = path.strip_suffix('/').unwrap_or(path);
+    format!("{}{}{path}", scheme.to_lowercase(), host.to_lowercase())
+}
+
+fn normalize_links(sub: &str, v: &mut Value) {
+    match (sub, v) {
+        ("primaryLinkUrl", Value::String(s)) => *s = normalize_url(s),
+        ("secondaryLinks", Value::Array(items)) => {
+            for item in items {
+                if let Some(Value::String(s)) = item.get_mut("url") {
+                    *s = normalize_url(s);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn coerce_sub(t: FieldType, sub_type: FieldType, name: &str, v: &Value) -> Result<Value, ()> {

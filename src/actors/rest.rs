@@ -1,0 +1,234 @@
+//! Twenty's REST API inside the workspace actor: parse (`schema::rest`), apply (the same
+//! [`graphql::apply`] GraphQL's resolver calls), encode (Twenty's envelopes).
+
+use serde_json::{json, Map, Value};
+
+use super::graphql::{self, GqlCtx};
+use crate::schema::error::{ErrorKind, QueryError, QueryResult};
+use crate::schema::gql::Operation;
+use crate::schema::rest::{self, Params, RestOp};
+
+/// A REST answer: status and body.
+pub type Answer = (u16, Value);
+
+fn body_json(body: &[u8]) -> QueryResult<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| QueryError::bad_input(format!("Invalid JSON body: {e}")))
+}
+
+fn mandatory_filter(filter: &Value, what: &str) -> QueryResult<()> {
+    if filter.as_object().is_none_or(Map::is_empty) {
+        return Err(QueryError::bad_input(format!(
+            "Filters are mandatory for bulk {what} operations. Please provide at least one filter to prevent accidental deletion of all records."
+        )));
+    }
+    Ok(())
+}
+
+fn args(pairs: &[(&str, Value)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+/// Runs one REST request against the workspace.
+pub fn handle(
+    ctx: &GqlCtx,
+    method: &str,
+    path: &str,
+    params: &Params,
+    body: &[u8],
+) -> QueryResult<Answer> {
+    let route = rest::parse_route(method, path)?;
+    let depth = params.depth()?;
+    let model = ctx.model.clone();
+    let o = rest::object(&model, &route.plural)?;
+    let fields = params.fields(o, depth)?;
+    let record_sel = rest::record_selection(o, depth);
+    let shown = |v: Value| rest::record(&model, o, v, depth, fields.as_deref());
+    let envelope = |op: Operation, v: Value| json!({ "data": { rest::envelope_key(o, op): v } });
+    let id_filter = |id: &str| json!({ "id": { "eq": id } });
+    let run = |op: Operation, a: Map<String, Value>, sel: &_| {
+        graphql::apply(ctx, op, &o.name_singular, a, sel)
+    };
+
+    match (route.op, route.id.as_deref()) {
+        (RestOp::FindMany, _) => {
+            let limit = params.limit()?;
+            let after = params.get("starting_after").map(|s| json!(s));
+            let before = params.get("ending_before").map(|s| json!(s));
+            if after.is_some() && before.is_some() {
+                return Err(QueryError::bad_input("Cannot provide both before and after"));
+            }
+            let (first, last) = if before.is_some() {
+                (Value::Null, json!(limit))
+            } else {
+                (json!(limit), Value::Null)
+            };
+            let a = args(&[
+                ("filter", params.filter(&model, o)?),
+                ("orderBy", params.order_by()?),
+                ("first", first),
+                ("last", last),
+                ("after", after.unwrap_or(Value::Null)),
+                ("before", before.unwrap_or(Value::Null)),
+            ]);
+            let conn = run(
+                Operation::FindMany,
+                a,
+                &rest::connection_selection(record_sel),
+            )?;
+            let records: Vec<Value> = conn["edges"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| shown(e["node"].clone()))
+                .collect();
+            Ok((
+                200,
+                json!({
+                    "data": { o.name_plural.clone(): records },
+                    "totalCount": conn["totalCount"],
+                    "pageInfo": conn["pageInfo"],
+                }),
+            ))
+        }
+        (RestOp::FindOne, Some(id)) => {
+            let v = run(
+                Operation::FindOne,
+                args(&[("filter", id_filter(id))]),
+                &record_sel,
+            )?;
+            Ok((200, envelope(Operation::FindOne, shown(v))))
+        }
+        (RestOp::CreateOne, _) => {
+            let data = body_json(body)?;
+            if !data.is_object() {
+                return Err(QueryError::bad_input("Body must be an object"));
+            }
+            let v = run(
+                Operation::CreateOne,
+                args(&[("data", data), ("upsert", json!(params.flag("upsert")))]),
+                &record_sel,
+            )?;
+            Ok((201, envelope(Operation::CreateOne, shown(v))))
+        }
+        (RestOp::CreateMany, _) => {
+            let data = body_json(body)?;
+            let Some(items) = data.as_array() else {
+                return Err(QueryError::bad_input("Body must be an array"));
+            };
+            if items.is_empty() {
+                return Err(QueryError::bad_input("Input must not be empty"));
+            }
+            let v = run(
+                Operation::CreateMany,
+                args(&[("data", data.clone()), ("upsert", json!(params.flag("upsert")))]),
+                &record_sel,
+            )?;
+            let list: Vec<Value> = v.as_array().cloned().unwrap_or_default();
+            Ok((
+                201,
+                envelope(
+                    Operation::CreateMany,
+                    Value::Array(list.into_iter().map(shown).collect()),
+                ),
+            ))
+        }
+        (RestOp::UpdateOne, Some(id)) => {
+            let v = run(
+                Operation::UpdateOne,
+                args(&[("id", json!(id)), ("data", body_json(body)?)]),
+                &record_sel,
+            )?;
+            Ok((200, envelope(Operation::UpdateOne, shown(v))))
+        }
+        (RestOp::UpdateMany, _) => {
+            let filter = params.filter(&model, o)?;
+            if filter.as_object().is_none_or(Map::is_empty) {
+                return Err(QueryError::bad_input(
+                    "Filters are mandatory for bulk update operations. Please provide at least one filter.",
+                ));
+            }
+            let v = run(
+                Operation::UpdateMany,
+                args(&[("filter", filter), ("data", body_json(body)?)]),
+                &record_sel,
+            )?;
+            let list = v.as_array().cloned().unwrap_or_default();
+            Ok((
+                200,
+                envelope(
+                    Operation::UpdateMany,
+                    Value::Array(list.into_iter().map(shown).collect()),
+                ),
+            ))
+        }
+        (RestOp::Delete, id) => {
+            let soft = params.flag("soft_delete");
+            let ids_only = |v: &Value| json!({ "id": v["id"] });
+            match id {
+                Some(id) => {
+                    let op = if soft {
+                        Operation::DeleteOne
+                    } else {
+                        Operation::DestroyOne
+                    };
+                    let v = run(op, args(&[("id", json!(id))]), &record_sel)?;
+                    Ok((200, envelope(op, ids_only(&v))))
+                }
+                None => {
+                    let filter = params.filter(&model, o)?;
+                    mandatory_filter(&filter, if soft { "delete" } else { "destroy" })?;
+                    let op = if soft {
+                        Operation::DeleteMany
+                    } else {
+                        Operation::DestroyMany
+                    };
+                    let v = run(op, args(&[("filter", filter)]), &record_sel)?;
+                    let list: Vec<Value> = v.as_array().into_iter().flatten().map(ids_only).collect();
+                    Ok((200, envelope(op, Value::Array(list))))
+                }
+            }
+        }
+        (RestOp::Restore, Some(id)) => {
+            let v = run(
+                Operation::RestoreOne,
+                args(&[("id", json!(id))]),
+                &record_sel,
+            )?;
+            Ok((200, envelope(Operation::RestoreOne, shown(v))))
+        }
+        (RestOp::Restore, None) => {
+            let filter = params.filter(&model, o)?;
+            mandatory_filter(&filter, "restore")?;
+            let v = run(
+                Operation::RestoreMany,
+                args(&[("filter", filter)]),
+                &record_sel,
+            )?;
+            let list = v.as_array().cloned().unwrap_or_default();
+            Ok((
+                200,
+                envelope(
+                    Operation::RestoreMany,
+                    Value::Array(list.into_iter().map(shown).collect()),
+                ),
+            ))
+        }
+        (op @ (RestOp::Duplicates | RestOp::GroupBy | RestOp::Merge), _) => {
+            Err(QueryError::new(
+                ErrorKind::NotSupported,
+                format!("{op:?} is not supported by twenty-edge yet"),
+            ))
+        }
+        (_, _) => Err(QueryError::bad_input(format!(
+            "Query path '{path}' invalid. Valid examples: /rest/companies/id or /rest/companies or /rest/batch/companies"
+        ))),
+    }
+}
