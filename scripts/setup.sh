@@ -63,7 +63,19 @@ fi
 # --- 4. crates for every platform (worker-build runs cargo metadata) ---------------------
 cargo fetch -q
 
-# --- 5. local secrets ------------------------------------------------------------------------
+# --- 5. Python test tools (OpenAPI validator and fuzzer, tests/openapi.rs) -----------------
+if ! .venv/bin/pip freeze 2>/dev/null | grep -qx "schemathesis==4.32.5"; then
+  if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
+    log "installing python3-venv"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+  fi
+  log "installing the Python test tools into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
+fi
+
+# --- 6. local secrets ------------------------------------------------------------------------
 if [ ! -f .dev.vars ]; then
   log "generating .dev.vars with random local secrets"
   rand() { openssl rand -hex 32; }

@@ -805,3 +805,106 @@ fn five_hundred_custom_fields() {
         "deleted field is gone from the schema: {body}"
     );
 }
+
+/// `/rest/metadata/*`: the same changes over REST, with REST envelopes and errors.
+#[test]
+fn metadata_over_rest() {
+    let server = TestServer::start();
+    let m = meta(&server);
+    let call = |method: &str, path: &str, body: Option<Value>| {
+        let mut c = server
+            .request(method, &format!("/rest/metadata{path}"))
+            .bearer(&m.s.access);
+        if let Some(b) = body {
+            c = c.json(&b);
+        }
+        c.send()
+    };
+    let created = call(
+        "POST",
+        "/objects",
+        Some(
+            json!({"nameSingular": "boat", "namePlural": "boats", "labelSingular": "Boat", "labelPlural": "Boats"}),
+        ),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let boat = created.json()["data"]["createOneObject"].clone();
+    let id = boat["id"].as_str().unwrap().to_string();
+    assert!(boat["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "name"));
+    let listed = call("GET", "/objects", None).json();
+    assert!(listed["data"]["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["id"] == id.as_str()));
+    let field = call(
+        "POST",
+        "/fields",
+        Some(
+            json!({"objectMetadataId": id, "type": "NUMBER", "name": "length", "label": "Length"}),
+        ),
+    );
+    assert_eq!(field.status, 201, "{}", field.text);
+    let field_id = field.json()["data"]["createOneField"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The record API sees it at once.
+    let rec = server
+        .post("/rest/boats")
+        .bearer(&m.s.access)
+        .json(&json!({"name": "Calypso", "length": 42}))
+        .send();
+    assert_eq!(rec.status, 201, "{}", rec.text);
+    assert_eq!(rec.json()["data"]["createBoat"]["length"], 42);
+    // Errors in the REST envelope.
+    let dup = call(
+        "POST",
+        "/fields",
+        Some(json!({"objectMetadataId": id, "type": "NUMBER", "name": "length", "label": "Again"})),
+    );
+    assert_eq!(dup.status, 400, "{}", dup.text);
+    assert_eq!(dup.json()["error"], "BadRequestException");
+    assert!(dup.json()["messages"][0]
+        .as_str()
+        .unwrap()
+        .contains("is not available"));
+    assert_eq!(call("GET", "/objects/not-a-uuid", None).status, 400);
+    assert_eq!(
+        call(
+            "GET",
+            &format!("/fields/{}", "42422020-f49c-4159-8751-76a24f47b360"),
+            None
+        )
+        .status,
+        404
+    );
+    let renamed = call(
+        "PATCH",
+        &format!("/fields/{field_id}"),
+        Some(json!({"label": "Length (m)"})),
+    );
+    assert_eq!(
+        renamed.json()["data"]["updateOneField"]["label"],
+        "Length (m)"
+    );
+    assert_eq!(
+        call(
+            "PATCH",
+            &format!("/objects/{id}"),
+            Some(json!({"isActive": false}))
+        )
+        .status,
+        200
+    );
+    let deleted = call("DELETE", &format!("/objects/{id}"), None);
+    assert_eq!(deleted.json()["data"]["deleteOneObject"]["id"], id.as_str());
+    assert_eq!(
+        server.get("/rest/boats").bearer(&m.s.access).send().status,
+        400
+    );
+}

@@ -173,14 +173,19 @@ impl WorkspaceActor {
                 let method = req.method().to_string();
                 let url = req.url()?;
                 let body = req.bytes().await?;
-                let resp = self.rest(
-                    &principal,
-                    member.as_ref(),
-                    request_id,
-                    &method,
-                    &url,
-                    &body,
-                )?;
+                let resp = if url.path().starts_with("/rest/metadata/") {
+                    self.rest_metadata(&workspace_id, request_id, &method, url.path(), &body)
+                        .await
+                } else {
+                    self.rest(
+                        &principal,
+                        member.as_ref(),
+                        request_id,
+                        &method,
+                        &url,
+                        &body,
+                    )?
+                };
                 Ok(with_rate_limit(resp, Some(&decision)))
             }
             other => Err(ApiError::NotFound(format!("no actor route {other}"))),
@@ -452,10 +457,18 @@ impl WorkspaceActor {
     }
 
     fn count_request(&self) -> Result<Decision, QueryError> {
+        // `WORKSPACE_REQUESTS_PER_MINUTE` lets an operator (or the fuzzing test) change the
+        // budget without a release.
+        let limit = metadata::config_secs(
+            &self.env,
+            "WORKSPACE_REQUESTS_PER_MINUTE",
+            ratelimit::WORKSPACE_PER_MINUTE as i64,
+        )
+        .clamp(1, u32::MAX as i64) as u32;
         let (next, decision) = ratelimit::hit(
             self.window.get(),
             worker::Date::now().as_millis(),
-            ratelimit::WORKSPACE_PER_MINUTE,
+            limit,
             ratelimit::MINUTE_MS,
         );
         self.window.set(Some(next));
@@ -654,14 +667,9 @@ impl WorkspaceActor {
         Ok(())
     }
 
-    async fn metadata(
-        &self,
-        principal: Principal,
-        workspace_id: &str,
-        request_id: &str,
-        body: &[u8],
-    ) -> Response {
-        let access = Rc::new(ActorAccess {
+    /// This actor as `/metadata` resolvers see it.
+    fn access(&self, workspace_id: &str) -> Rc<ActorAccess> {
+        Rc::new(ActorAccess {
             workspace_id: workspace_id.to_string(),
             storage: self.state.storage(),
             model: RefCell::new(self.model().ok()),
@@ -669,7 +677,26 @@ impl WorkspaceActor {
             model_changed: Cell::new(false),
             api_keys: (*self.api_keys).clone(),
             members: (*self.members).clone(),
-        });
+        })
+    }
+
+    /// After resolvers ran: a changed model invalidates every cache built from it.
+    async fn settle(&self, access: &ActorAccess, workspace_id: &str) {
+        if access.model_changed.get() {
+            // The next /graphql request builds its schema from the new model.
+            self.drop_caches();
+            self.forget_cached_metadata(workspace_id).await;
+        }
+    }
+
+    async fn metadata(
+        &self,
+        principal: Principal,
+        workspace_id: &str,
+        request_id: &str,
+        body: &[u8],
+    ) -> Response {
+        let access = self.access(workspace_id);
         let mc = MetaCtx {
             env: self.env.clone(),
             principal,
@@ -677,12 +704,32 @@ impl WorkspaceActor {
             workspace: Some(access.clone() as Rc<dyn WorkspaceAccess>),
         };
         let value = metadata::execute(mc, body).await;
-        if access.model_changed.get() {
-            // The next /graphql request builds its schema from the new model.
-            self.drop_caches();
-            self.forget_cached_metadata(workspace_id).await;
-        }
+        self.settle(&access, workspace_id).await;
         encode::json(200, &value)
+    }
+
+    /// `/rest/metadata/{objects,fields}[/{id}]`: the data model over REST, through the same
+    /// changes as `/metadata`.
+    async fn rest_metadata(
+        &self,
+        workspace_id: &str,
+        request_id: &str,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Response {
+        let access = self.access(workspace_id);
+        let outcome = crate::metadata::data_model::rest(access.as_ref(), method, path, body);
+        self.settle(&access, workspace_id).await;
+        match outcome {
+            Ok((status, value)) => encode::json(status, &value),
+            Err(e) => {
+                if e.kind == ErrorKind::Internal {
+                    tracing::error!(requestId = %request_id, error = %e.message, "rest metadata internal error");
+                }
+                encode::rest_error(&e)
+            }
+        }
     }
 
     /// Removes the gateway's KV copy of the model, so it never serves one older than a

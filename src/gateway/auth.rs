@@ -16,7 +16,12 @@ const MAX_AUTHORIZATION_LEN: usize = 8 * 1024;
 pub async fn authenticate(req: &Request, env: &Env) -> Result<Principal, TokenError> {
     let header = match req.headers().get("authorization") {
         Ok(Some(h)) => h,
-        _ => return Ok(Principal::Anonymous),
+        // Documentation links carry the token in the query (`/open-api/core?token=`), as
+        // Twenty's do: a browser cannot add a header to a link.
+        _ => match open_api_token(req) {
+            Some(token) => format!("Bearer {token}"),
+            None => return Ok(Principal::Anonymous),
+        },
     };
     if header.len() > MAX_AUTHORIZATION_LEN {
         return Err(TokenError::Malformed(
@@ -27,6 +32,18 @@ pub async fn authenticate(req: &Request, env: &Env) -> Result<Principal, TokenEr
         .ok_or_else(|| TokenError::Malformed("authorization is not a bearer token".into()))?;
     let claims = keyring::verify(env, token, REQUEST_TOKEN_TYPES).await?;
     Principal::from_claims(claims)
+}
+
+fn open_api_token(req: &Request) -> Option<String> {
+    if !req.path().starts_with("/open-api/") {
+        return None;
+    }
+    let url = req.url().ok()?;
+    let token = url
+        .query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned());
+    token
 }
 
 /// The token of `Bearer <token>` (scheme case-insensitive, one space, non-empty token).

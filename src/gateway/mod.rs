@@ -13,6 +13,7 @@ pub mod forward;
 pub mod graphql;
 pub mod health;
 pub mod metadata_cache;
+pub mod openapi;
 pub mod rest;
 
 use worker::{Context, Date, Env, Headers, Method, Request, Response};
@@ -178,6 +179,9 @@ async fn route(req: Request, env: &Env, rc: &mut RequestContext) -> Result<Respo
         (Method::Post, ["metadata"]) => graphql::metadata(req, env, rc, principal).await,
         (Method::Post, ["graphql"]) => graphql::workspace(req, env, rc, principal).await,
         (_, ["rest", ..]) => rest::forward(req, env, rc, principal).await,
+        (Method::Get, ["open-api", which @ ("core" | "metadata")]) => {
+            openapi::document(&req, env, rc, &principal, which).await
+        }
         (Method::Get, ["admin", "actors", "workspaces", workspace_id]) => {
             rc.workspace_id = Some(workspace_id.to_string());
             admin::inspect_workspace(&req, env, workspace_id, &rc.request_id).await

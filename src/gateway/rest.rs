@@ -1,7 +1,7 @@
 //! `/rest/*` at the gateway: Twenty's REST API runs in the workspace's actor; the gateway
 //! only checks there is a workspace principal and forwards method, path, query and body.
 
-use worker::{Env, Request, Response};
+use worker::{Env, Method, Request, Response};
 
 use super::forward::{self, ActorRequest};
 use super::graphql::MAX_BODY_BYTES;
@@ -31,6 +31,17 @@ pub async fn forward(
         .with_sub_code("FORBIDDEN_EXCEPTION");
         return Ok(encode::rest_auth_error(&e));
     };
+    // workers-rs reads an unknown method (e.g. QUERY) as GET: check the raw one.
+    let raw_method = req.inner().method().to_ascii_uppercase();
+    if !matches!(
+        raw_method.as_str(),
+        "GET" | "POST" | "PATCH" | "PUT" | "DELETE"
+    ) {
+        return Ok(encode::rest_error(&QueryError::new(
+            ErrorKind::NotSupported,
+            format!("Method {raw_method} is not supported on /rest"),
+        )));
+    }
     let bytes = req.bytes().await.unwrap_or_default();
     if bytes.len() > MAX_BODY_BYTES {
         return Ok(encode::rest_error(&QueryError::bad_input(format!(
@@ -48,7 +59,9 @@ pub async fn forward(
         ActorRequest {
             method: req.method(),
             path: &path,
-            body: (!bytes.is_empty()).then_some(bytes),
+            // GET and DELETE carry no body to the actor (fetch refuses one on GET).
+            body: (!bytes.is_empty() && !matches!(req.method(), Method::Get | Method::Head))
+                .then_some(bytes),
             request_id: &rc.request_id,
             principal: Some(&principal),
             headers: vec![],

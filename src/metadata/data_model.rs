@@ -383,6 +383,135 @@ pub async fn delete_one_field(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryRe
     shown.ok_or_else(|| QueryError::internal("deleted field had no metadata"))
 }
 
+/// `/rest/metadata/{objects,fields}[/{id}]` (Twenty's metadata REST API): the same reads and
+/// changes as the GraphQL operations above, with REST envelopes.
+pub fn rest(
+    ws: &dyn super::WorkspaceAccess,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> QueryResult<(u16, Value)> {
+    let segments: Vec<&str> = path
+        .trim_start_matches("/rest/metadata")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let model = ws
+        .model()
+        .ok_or_else(|| QueryError::internal("workspace has no model"))?;
+    let input = || -> QueryResult<Value> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(json!({}));
+        }
+        serde_json::from_slice(body)
+            .map_err(|e| QueryError::bad_input(format!("Invalid JSON body: {e}")))
+    };
+    let checked = |id: &str| -> QueryResult<String> {
+        if crate::schema::write::is_uuid(id) {
+            Ok(id.to_lowercase())
+        } else {
+            Err(QueryError::bad_input(format!("'{id}' is not a valid UUID")))
+        }
+    };
+    let not_found = |what: &str| {
+        QueryError::new(
+            crate::schema::error::ErrorKind::NotFound,
+            format!("{what} not found"),
+        )
+    };
+    let now = now_iso();
+    let data = |key: &str, v: Value| json!({ "data": { key: v } });
+    let list = |key: &str, nodes: Vec<Value>| {
+        json!({ "data": { key: nodes }, "totalCount": nodes.len(),
+                "pageInfo": { "hasNextPage": false, "hasPreviousPage": false } })
+    };
+    let method = method.to_ascii_uppercase();
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["objects"]) => {
+            let nodes = model.objects.iter().map(|o| rest_object(&model, o)).collect();
+            Ok((200, list("objects", nodes)))
+        }
+        ("GET", ["objects", id]) => {
+            let id = checked(id)?;
+            let o = model.object_by_id(&id).ok_or_else(|| not_found("Object"))?;
+            Ok((200, data("object", rest_object(&model, o))))
+        }
+        ("POST", ["objects"]) => {
+            let body = input()?;
+            let (m, id) =
+                ws.change_model(&|m| model_change::create_object(m, &body, &now, &mut new_id))?;
+            let o = m.object_by_id(&id).ok_or_else(|| not_found("Object"))?;
+            Ok((201, data("createOneObject", rest_object(&m, o))))
+        }
+        ("PATCH" | "PUT", ["objects", id]) => {
+            let id = checked(id)?;
+            let body = input()?;
+            let (m, id) =
+                ws.change_model(&|m| model_change::update_object(m, &id, &body, &now))?;
+            let o = m.object_by_id(&id).ok_or_else(|| not_found("Object"))?;
+            Ok((200, data("updateOneObject", rest_object(&m, o))))
+        }
+        ("DELETE", ["objects", id]) => {
+            let id = checked(id)?;
+            ws.change_model(&|m| model_change::delete_object(m, &id))?;
+            Ok((200, data("deleteOneObject", json!({ "id": id }))))
+        }
+        ("GET", ["fields"]) => {
+            let nodes = model
+                .objects
+                .iter()
+                .flat_map(|o| o.fields.iter().map(move |f| (o, f)))
+                .map(|(o, f)| field_json(&model, o, f, false))
+                .collect();
+            Ok((200, list("fields", nodes)))
+        }
+        ("GET", ["fields", id]) => {
+            let id = checked(id)?;
+            let f = field_of(&model, &id).map_err(|_| not_found("Field"))?;
+            Ok((200, data("field", f)))
+        }
+        ("POST", ["fields"]) => {
+            let body = input()?;
+            let (m, id) =
+                ws.change_model(&|m| model_change::create_field(m, &body, &now, &mut new_id))?;
+            Ok((201, data("createOneField", field_of(&m, &id)?)))
+        }
+        ("PATCH" | "PUT", ["fields", id]) => {
+            let id = checked(id)?;
+            let body = input()?;
+            let (m, id) = ws.change_model(&|m| {
+                model_change::update_field(m, &id, &body, &now, &mut new_id)
+            })?;
+            Ok((200, data("updateOneField", field_of(&m, &id)?)))
+        }
+        ("DELETE", ["fields", id]) => {
+            let id = checked(id)?;
+            ws.change_model(&|m| model_change::delete_field(m, &id))?;
+            Ok((200, data("deleteOneField", json!({ "id": id }))))
+        }
+        _ => Err(QueryError::bad_input(format!(
+            "Query path '{path}' invalid. Valid examples: /rest/metadata/objects or /rest/metadata/fields/id"
+        ))),
+    }
+}
+
+/// An object for REST: its fields as a plain list.
+fn rest_object(model: &WorkspaceModel, o: &ObjectMetadata) -> Value {
+    let mut v = object_json(model, o, false);
+    v["fields"] = Value::Array(
+        o.fields
+            .iter()
+            .map(|f| field_json(model, o, f, false))
+            .collect(),
+    );
+    if let Some(map) = v.as_object_mut() {
+        map.remove("fieldsList");
+        map.remove("indexMetadatas");
+        map.remove("indexMetadataList");
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

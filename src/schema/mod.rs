@@ -12,6 +12,7 @@ pub mod filter;
 pub mod gql;
 pub mod metadata;
 pub mod model_change;
+pub mod openapi;
 pub mod order;
 pub mod rest;
 pub mod sdl;
