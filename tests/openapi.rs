@@ -238,3 +238,26 @@ fn documents_are_valid_and_true_under_fuzzing() {
         Some("GET"),
     );
 }
+
+/// The gateway's KV copy of the model is an accelerator: without KV the documents still come,
+/// from the actor.
+#[test]
+fn without_kv_the_actor_answers() {
+    let server = TestServer::start_with(Options {
+        without_bindings: vec!["CACHE_STORE"],
+        ..Default::default()
+    });
+    let s = server.new_workspace(&email("openapi-nokv"));
+    let resp = server.get("/open-api/core").bearer(&s.access).send();
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert!(resp.json()["paths"]["/people"].is_object());
+    // Model changes still work (the actor cannot drop a KV copy that does not exist).
+    let pet = server.meta_ok(
+        Some(&s.access),
+        "mutation($input: CreateOneObjectInput!) { createOneObject(input: $input) { id } }",
+        json!({ "input": { "object": { "nameSingular": "pet", "namePlural": "pets", "labelSingular": "Pet", "labelPlural": "Pets" } } }),
+    );
+    assert!(pet["createOneObject"]["id"].is_string());
+    let doc = server.get("/open-api/core").bearer(&s.access).send().json();
+    assert!(doc["paths"]["/pets"].is_object());
+}

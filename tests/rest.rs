@@ -732,3 +732,93 @@ fn rest_and_graphql_agree() {
         "refused writes wrote nothing"
     );
 }
+
+/// rest-api-core-find-duplicates.
+#[test]
+fn find_duplicates() {
+    let server = TestServer::start();
+    let r = rest(&server);
+    r.seed_company();
+    let john = json!({ "firstName": "John", "lastName": "Doe" });
+    let created = r.call(
+        "POST",
+        "/batch/people",
+        Some(json!([
+            { "id": P1, "name": john, "companyId": C1 },
+            { "id": P2, "name": john, "companyId": C1 },
+            { "id": P3, "name": { "firstName": "Phil", "lastName": "Collins" }, "companyId": C1 },
+        ])),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let ids = |v: &Value| -> Vec<String> {
+        v["personDuplicates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // 1.
+    let d = r.ok(
+        "POST",
+        "/people/duplicates",
+        Some(json!({ "data": [{ "name": john }] })),
+    );
+    assert_eq!(d["data"].as_array().unwrap().len(), 1);
+    assert_eq!(d["data"][0]["totalCount"], 2);
+    assert_eq!(ids(&d["data"][0]), vec![P1, P2]);
+    // 2.
+    let d = r.ok("POST", "/people/duplicates", Some(json!({ "ids": [P1] })));
+    assert_eq!(d["data"][0]["totalCount"], 1);
+    assert_eq!(ids(&d["data"][0]), vec![P2]);
+    // 3.
+    let d = r.ok(
+        "POST",
+        "/people/duplicates",
+        Some(json!({ "data": [{ "name": { "firstName": "Not", "lastName": "Existing" } }] })),
+    );
+    assert_eq!(d["data"][0]["totalCount"], 0);
+    // 4. 5. 6.
+    r.fails(
+        "POST",
+        "/people/duplicates",
+        Some(json!({ "data": [] })),
+        400,
+        "The \"data\" condition can not be empty when \"ids\" input not provided",
+    );
+    let d = r.ok("POST", "/people/duplicates", Some(json!({ "ids": [] })));
+    assert_eq!(d["data"], json!([]));
+    r.fails(
+        "POST",
+        "/people/duplicates",
+        Some(json!({ "data": [], "ids": [] })),
+        400,
+        "You cannot provide both \"data\" and \"ids\" arguments",
+    );
+    // 7. 8. 9.
+    let d = r.ok(
+        "POST",
+        "/people/duplicates?depth=0",
+        Some(json!({ "data": [{ "name": john }] })),
+    );
+    for p in d["data"][0]["personDuplicates"].as_array().unwrap() {
+        assert_eq!(p["companyId"], C1);
+        assert!(p.get("company").is_none());
+    }
+    let d = r.ok(
+        "POST",
+        "/people/duplicates?depth=1",
+        Some(json!({ "data": [{ "name": john }] })),
+    );
+    for p in d["data"][0]["personDuplicates"].as_array().unwrap() {
+        assert_eq!(p["company"]["id"], C1);
+        assert!(p["company"].get("people").is_none());
+    }
+    r.fails(
+        "POST",
+        "/people/duplicates?depth=2",
+        Some(json!({ "ids": [P1] })),
+        400,
+        "'depth=2'",
+    );
+}

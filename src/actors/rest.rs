@@ -221,7 +221,79 @@ pub fn handle(
                 ),
             ))
         }
-        (op @ (RestOp::Duplicates | RestOp::GroupBy | RestOp::Merge), _) => {
+        (RestOp::Duplicates, _) => {
+            let body = body_json(body)?;
+            let (data, ids) = (body.get("data"), body.get("ids"));
+            let sources: Vec<Value> = match (data, ids) {
+                (Some(_), Some(_)) => {
+                    return Err(QueryError::bad_input(
+                        "You cannot provide both \"data\" and \"ids\" arguments",
+                    ))
+                }
+                (None, None) => {
+                    return Err(QueryError::bad_input(
+                        "You have to provide either \"data\" or \"ids\" argument",
+                    ))
+                }
+                (Some(d), None) => {
+                    let items = d.as_array().cloned().unwrap_or_default();
+                    if items.is_empty() {
+                        return Err(QueryError::bad_input(
+                            "The \"data\" condition can not be empty when \"ids\" input not provided",
+                        ));
+                    }
+                    items
+                }
+                (None, Some(ids)) => {
+                    let ids = ids.as_array().cloned().unwrap_or_default();
+                    if ids.is_empty() {
+                        return Ok((200, json!({ "data": [] })));
+                    }
+                    let mut records = vec![];
+                    for id in ids {
+                        let v = run(
+                            Operation::FindOne,
+                            args(&[("filter", json!({ "id": { "eq": id } }))]),
+                            &rest::record_selection(o, 0),
+                        )?;
+                        records.push(v);
+                    }
+                    records
+                }
+            };
+            let key = format!("{}Duplicates", o.name_singular);
+            let mut out = vec![];
+            for source in sources {
+                let criteria = rest::duplicate_criteria(o, &source);
+                let (records, page) = if criteria.is_empty() {
+                    (vec![], json!({ "hasNextPage": false, "hasPreviousPage": false, "startCursor": null, "endCursor": null }))
+                } else {
+                    let mut filter = json!({ "or": criteria });
+                    if let Some(id) = source.get("id").filter(|v| v.is_string()) {
+                        filter = json!({ "and": [filter, { "id": { "neq": id } }] });
+                    }
+                    let conn = run(
+                        Operation::FindMany,
+                        args(&[
+                            ("filter", filter),
+                            ("orderBy", json!([{ "id": "AscNullsFirst" }])),
+                            ("first", json!(rest::MAX_LIMIT)),
+                        ]),
+                        &rest::connection_selection(record_sel.clone()),
+                    )?;
+                    let records: Vec<Value> = conn["edges"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|e| shown(e["node"].clone()))
+                        .collect();
+                    (records, conn["pageInfo"].clone())
+                };
+                out.push(json!({ key.clone(): records.clone(), "totalCount": records.len(), "pageInfo": page }));
+            }
+            Ok((200, json!({ "data": out })))
+        }
+        (op @ (RestOp::GroupBy | RestOp::Merge), _) => {
             Err(QueryError::new(
                 ErrorKind::NotSupported,
                 format!("{op:?} is not supported by twenty-edge yet"),

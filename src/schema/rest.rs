@@ -598,6 +598,61 @@ pub fn record(
     Value::Object(map)
 }
 
+/// Twenty's duplicate criteria (`DUPLICATE_CRITERIA_COLLECTION`) for a record-like value:
+/// filters, any of which makes another record a duplicate. Empty values match nothing.
+pub fn duplicate_criteria(o: &ObjectMetadata, v: &Value) -> Vec<Value> {
+    let text = |path: &[&str]| -> Option<String> {
+        let mut cur = v;
+        for p in path {
+            cur = cur.get(p)?;
+        }
+        cur.as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let mut out = vec![];
+    match o.name_singular.as_str() {
+        "person" => {
+            if let (Some(first), Some(last)) =
+                (text(&["name", "firstName"]), text(&["name", "lastName"]))
+            {
+                out.push(
+                    json!({ "name": { "firstName": { "eq": first }, "lastName": { "eq": last } } }),
+                );
+            }
+            if let Some(email) = text(&["emails", "primaryEmail"]) {
+                out.push(json!({ "emails": { "primaryEmail": { "eq": email } } }));
+            }
+            if let Some(url) = text(&["linkedinLink", "primaryLinkUrl"]) {
+                out.push(json!({ "linkedinLink": { "primaryLinkUrl": { "eq": url } } }));
+            }
+        }
+        "company" => {
+            if let Some(name) = text(&["name"]) {
+                out.push(json!({ "name": { "eq": name } }));
+            }
+            if let Some(url) = text(&["domainName", "primaryLinkUrl"]) {
+                out.push(json!({ "domainName": { "primaryLinkUrl": { "eq": url } } }));
+            }
+        }
+        _ => {
+            // Custom objects: the label identifier, when it is a text.
+            if let Some(f) = o
+                .label_identifier_field_name
+                .as_deref()
+                .and_then(|n| o.field(n))
+                .filter(|f| f.field_type == FieldType::Text)
+            {
+                if let Some(name) = text(&[&f.name]) {
+                    out.push(json!({ f.name.clone(): { "eq": name } }));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The GraphQL operation name a REST result is keyed by (`createPerson`, `updatePeople`...).
 pub fn envelope_key(o: &ObjectMetadata, op: Operation) -> String {
     use super::metadata::capitalize;
