@@ -379,6 +379,21 @@ pub fn core_document(model: &WorkspaceModel, server_url: &str) -> Value {
                 ("201", envelope(&format!("create{p}"), records.clone())),
             ) }),
         );
+        let duplicates_ok = json!({ "type": "object", "required": ["data"], "properties": {
+            "data": { "type": "array", "items": { "type": "object", "properties": {
+                format!("{single}Duplicates"): records.clone(),
+                "totalCount": { "type": "integer" }, "pageInfo": schema_ref("PageInfo") } } } } });
+        paths.insert(
+            format!("/{plural}/duplicates"),
+            json!({ "post": operation(
+                format!("Find duplicates of {}", o.label_plural), plural, vec![depth_param()],
+                Some(json!({ "type": "object", "description": "Either `data` (records to compare) or `ids`",
+                    "properties": {
+                        "data": { "type": "array", "items": { "type": "object" } },
+                        "ids": { "type": "array", "items": { "type": "string", "format": "uuid" } } } })),
+                ("200", duplicates_ok),
+            ) }),
+        );
         paths.insert(
             format!("/{plural}/{{id}}/restore"),
             json!({ "patch": operation(format!("Restore one {}", o.label_singular), plural, vec![id_param(), depth_param()], None,
