@@ -13,12 +13,15 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
-use worker::{durable_object, DurableObject, Env, Headers, Request, Response, State};
+use worker::{
+    durable_object, DurableObject, Env, Headers, Request, Response, State, WebSocket,
+    WebSocketIncomingMessage,
+};
 
 use super::migrations::{self, MIGRATIONS};
 use super::protocol::{
     HEADER_REQUEST_ID, HEADER_WORKSPACE_ID, PATH_BOOTSTRAP, PATH_DEBUG_PANIC, PATH_GRAPHQL,
-    PATH_INSPECT, PATH_METADATA,
+    PATH_INSPECT, PATH_METADATA, PATH_WS_CONNECT, PATH_WS_TICKET,
 };
 use super::sql::{self, DoMigrationStore};
 use super::store;
@@ -44,7 +47,7 @@ type MemberCache = Rc<RefCell<HashMap<String, Value>>>;
 
 #[durable_object]
 pub struct WorkspaceActor {
-    state: State,
+    pub(super) state: State,
     env: Env,
     /// Set once this instance has checked its migrations (a cache: the ledger is the truth).
     /// Unwind-safe by construction: a panic before `set(true)` just re-checks next time.
@@ -64,6 +67,8 @@ pub struct WorkspaceActor {
     knows_workspace_id: AssertUnwindSafe<Cell<bool>>,
     /// The executable /graphql schema and the metadata version it was built for.
     schema: AssertUnwindSafe<RefCell<Option<(i64, async_graphql::dynamic::Schema)>>>,
+    /// Realtime's in-memory leftovers (sockets live in workerd, their state in attachments).
+    pub(super) realtime: AssertUnwindSafe<super::realtime::Local>,
 }
 
 impl DurableObject for WorkspaceActor {
@@ -80,6 +85,7 @@ impl DurableObject for WorkspaceActor {
             version: AssertUnwindSafe(Cell::new(None)),
             record_count: AssertUnwindSafe(Cell::new(None)),
             members: AssertUnwindSafe(Rc::new(RefCell::new(HashMap::new()))),
+            realtime: AssertUnwindSafe(Default::default()),
         }
     }
 
@@ -107,6 +113,41 @@ impl DurableObject for WorkspaceActor {
             }
         })
     }
+
+    // WebSocket events (hibernation API): see `realtime`. Each runs inside the panic
+    // boundary and always returns Ok: an Err or a panic here would reset the actor.
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> worker::Result<()> {
+        let outcome = panic_boundary(async {
+            if self.ensure_migrated().is_ok() {
+                self.ws_message(ws, message).await;
+            }
+        })
+        .await;
+        self.after_socket_event(outcome);
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> worker::Result<()> {
+        let outcome = panic_boundary(async { self.ws_closed(&ws) }).await;
+        self.after_socket_event(outcome);
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
+        let outcome = panic_boundary(async { self.ws_closed(&ws) }).await;
+        self.after_socket_event(outcome);
+        Ok(())
+    }
 }
 
 impl WorkspaceActor {
@@ -128,6 +169,8 @@ impl WorkspaceActor {
                 self.bootstrap(&workspace_id, &body)?;
                 Ok(Response::from_json(&json!({ "ok": true }))?)
             }
+            PATH_WS_TICKET => self.ws_ticket(&req, &workspace_id).await,
+            PATH_WS_CONNECT => self.ws_connect(&req, &workspace_id).await,
             PATH_METADATA | PATH_GRAPHQL => {
                 let principal: Principal = req
                     .headers()
@@ -157,7 +200,7 @@ impl WorkspaceActor {
 
     /// Checks the principal still belongs here and counts the request against the
     /// workspace's per-minute budget.
-    async fn admit(
+    pub(super) async fn admit(
         &self,
         principal: &Principal,
         workspace_id: &str,
@@ -286,6 +329,8 @@ impl WorkspaceActor {
             changes: RefCell::new(vec![]),
         };
         let (value, changes) = super::graphql::execute(&schema, ctx, body, request_id).await;
+        // `changes` are committed: publish them (nothing for a rolled-back mutation).
+        self.publish(&changes, member.and_then(|m| m["id"].as_str()));
         if changes.iter().any(|c| c.object == "workspaceMember") {
             self.members.borrow_mut().clear();
         }
@@ -353,7 +398,7 @@ impl WorkspaceActor {
     }
 
     /// Applies pending migrations, once per instance.
-    fn ensure_migrated(&self) -> Result<(), ApiError> {
+    pub(super) fn ensure_migrated(&self) -> Result<(), ApiError> {
         if self.migrated.get() {
             return Ok(());
         }
@@ -414,6 +459,13 @@ impl WorkspaceActor {
         self.members.borrow_mut().clear();
     }
 
+    fn after_socket_event(&self, outcome: Result<(), String>) {
+        if let Err(panic) = outcome {
+            self.drop_caches();
+            tracing::error!(error = %panic, "actor panicked in a WebSocket handler");
+        }
+    }
+
     fn metadata_version(&self) -> i64 {
         if let Some(v) = self.version.get() {
             return v;
@@ -428,7 +480,7 @@ impl WorkspaceActor {
         v
     }
 
-    fn member_record(&self, id: &str) -> Result<Option<Value>, QueryError> {
+    pub(super) fn member_record(&self, id: &str) -> Result<Option<Value>, QueryError> {
         if let Some(m) = self.members.borrow().get(id) {
             return Ok(Some(m.clone()));
         }

@@ -12,6 +12,7 @@ pub mod cors;
 pub mod forward;
 pub mod graphql;
 pub mod health;
+pub mod realtime;
 
 use worker::{Context, Date, Env, Headers, Method, Request, Response};
 
@@ -174,6 +175,8 @@ async fn route(req: Request, env: &Env, rc: &mut RequestContext) -> Result<Respo
         }
         (Method::Post, ["metadata"]) => graphql::metadata(req, env, rc, principal).await,
         (Method::Post, ["graphql"]) => graphql::workspace(req, env, rc, principal).await,
+        (Method::Get, ["ws"]) => realtime::connect(&req, env, rc, principal).await,
+        (Method::Post, ["ws", "ticket"]) => realtime::ticket(env, rc, principal).await,
         (Method::Get, ["admin", "actors", "workspaces", workspace_id]) => {
             rc.workspace_id = Some(workspace_id.to_string());
             admin::inspect_workspace(&req, env, workspace_id, &rc.request_id).await
