@@ -625,11 +625,20 @@ fn notifications_persist_and_reconnects_resubscribe() {
     c.assert_quiet();
 }
 
+fn inspect(server: &TestServer, workspace_id: &str) -> Value {
+    let resp = server
+        .get(&format!("/admin/actors/workspaces/{workspace_id}"))
+        .bearer(&server.admin_token())
+        .send();
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    resp.json()
+}
+
 #[test]
-fn subscriptions_survive_an_idle_actor() {
-    // workerd may hibernate an actor whose sockets are idle; its subscriptions and presence
-    // come back from the sockets' attachments. Idle long enough for local workerd to evict
-    // (about 10 s), then check both.
+fn subscriptions_survive_hibernation() {
+    // workerd evicts an actor whose only activity is hibernatable sockets (after about 10 s
+    // idle, locally as in production) and wakes a new instance for the next frame. The new
+    // instance must rebuild subscriptions and presence from the sockets' attachments.
     let server = TestServer::start();
     let s = server.new_workspace(&email("rt-idle"));
     let (_, member_id) = me(&server, &s);
@@ -637,6 +646,8 @@ fn subscriptions_survive_an_idle_actor() {
     let topic = format!("record:{}:{person}", s.workspace_id);
     let mut c = connect(&server, &s);
     c.subscribe(&topic);
+    let before = inspect(&server, &s.workspace_id);
+    assert_eq!(before["webSockets"], 1, "{before}");
     std::thread::sleep(Duration::from_secs(15));
     c.send(json!({ "type": "presence" }));
     let p = c.recv();
@@ -646,6 +657,11 @@ fn subscriptions_survive_an_idle_actor() {
         "{p}"
     );
     assert_eq!(p["data"]["members"][0]["connections"], 1, "{p}");
+    let after = inspect(&server, &s.workspace_id);
+    assert_ne!(
+        before["instanceStartedAt"], after["instanceStartedAt"],
+        "the actor was not evicted while idle, so this test did not cover a wake"
+    );
     gql_ok(
         &server,
         &s,

@@ -70,13 +70,26 @@ pub struct Attachment {
 }
 
 /// In-memory realtime state of one actor instance: only what can be lost safely.
-#[derive(Default)]
 pub struct Local {
+    /// When this instance was constructed (epoch ms). The admin inspection shows it, so an
+    /// operator (and a test) can tell an actor that hibernated and woke from one that
+    /// stayed in memory.
+    pub started_at: f64,
     /// Sockets whose close or error has been handled. workerd can report both for one
     /// socket and may still list it in `get_websockets()` while its close handler runs;
     /// skipping these keeps presence counts right and emits one `leave`. Pruned to the
     /// sockets workerd still lists, so it stays bounded by [`MAX_SOCKETS_PER_ACTOR`].
     closed: RefCell<HashSet<String>>,
+}
+
+impl Local {
+    /// The state of an instance constructed now (not `Default`: it reads the clock).
+    pub fn started_now() -> Self {
+        Local {
+            started_at: worker::Date::now().as_millis() as f64,
+            closed: RefCell::new(HashSet::new()),
+        }
+    }
 }
 
 /// A topic a client may subscribe to.

@@ -85,7 +85,7 @@ impl DurableObject for WorkspaceActor {
             version: AssertUnwindSafe(Cell::new(None)),
             record_count: AssertUnwindSafe(Cell::new(None)),
             members: AssertUnwindSafe(Rc::new(RefCell::new(HashMap::new()))),
-            realtime: AssertUnwindSafe(Default::default()),
+            realtime: AssertUnwindSafe(super::realtime::Local::started_now()),
         }
     }
 
@@ -659,6 +659,7 @@ impl WorkspaceActor {
             "tables": table_stats,
             "storageBytes": sql.database_size(),
             "webSockets": self.state.get_websockets().len(),
+            "instanceStartedAt": self.realtime.started_at,
             "outboxDepth": count("SELECT count(*) AS n FROM _outbox")?,
             "rateLimit": {
                 "limitPerMinute": ratelimit::WORKSPACE_PER_MINUTE,
