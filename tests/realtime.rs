@@ -339,6 +339,20 @@ fn record_events_follow_commits_in_order() {
     let e = c.recv();
     assert_eq!(e["data"]["action"], "deleted", "{e}");
     assert_eq!(e["data"]["recordId"], id.as_str(), "{e}");
+    assert!(e["data"]["properties"]["after"]["deletedAt"].is_string(), "{e}");
+    c.assert_quiet();
+
+    for (verb, action) in [("restore", "restored"), ("destroy", "destroyed")] {
+        gql_ok(
+            &server,
+            &s,
+            &format!("mutation($id: UUID!) {{ {verb}Person(id: $id) {{ id }} }}"),
+            json!({ "id": id }),
+        );
+        let e = c.recv();
+        assert_eq!(e["data"]["action"], action, "{e}");
+        assert_eq!(e["data"]["recordId"], id.as_str(), "{e}");
+    }
     c.assert_quiet();
 
     // A batch that fails in storage (third item repeats a unique email) rolls back whole:
