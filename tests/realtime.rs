@@ -339,7 +339,10 @@ fn record_events_follow_commits_in_order() {
     let e = c.recv();
     assert_eq!(e["data"]["action"], "deleted", "{e}");
     assert_eq!(e["data"]["recordId"], id.as_str(), "{e}");
-    assert!(e["data"]["properties"]["after"]["deletedAt"].is_string(), "{e}");
+    assert!(
+        e["data"]["properties"]["after"]["deletedAt"].is_string(),
+        "{e}"
+    );
     c.assert_quiet();
 
     for (verb, action) in [("restore", "restored"), ("destroy", "destroyed")] {
@@ -485,6 +488,15 @@ fn bad_frames_and_foreign_topics_get_error_frames() {
     expect_error(&mut c, "LIMIT_EXCEEDED");
     c.send(json!({ "type": "ping" }));
     assert_eq!(c.recv()["type"], "pong");
+
+    // A flood is answered with RATE_LIMITED errors; the socket stays open. (`pong` frames
+    // get no answer, and unlike the exact ping frame they reach the actor.)
+    for _ in 0..130 {
+        c.send(json!({ "type": "pong" }));
+    }
+    c.send(json!({ "type": "ping", "data": 1 }));
+    let e = c.recv();
+    assert_eq!(e["data"]["code"], "RATE_LIMITED", "{e}");
 }
 
 #[test]

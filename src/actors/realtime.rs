@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use worker::{Request, Response, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
 use super::protocol::HEADER_WS_TICKET;
@@ -55,6 +55,11 @@ pub const MAX_REPLAYED_NOTIFICATIONS: usize = 100;
 /// `json_each` small).
 pub const MAX_MARK_READ_IDS: usize = 100;
 
+/// Frames one socket may send per minute. Clients send a handful (subscriptions at start,
+/// a ping every half minute); each frame may cost SQL (membership, notifications), so a
+/// runaway client is answered with `RATE_LIMITED` errors instead of occupying the actor.
+pub const MAX_FRAMES_PER_SOCKET_PER_MINUTE: u32 = 120;
+
 /// What a hibernated socket carries: enough to rebuild subscriptions and presence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -80,6 +85,10 @@ pub struct Local {
     /// skipping these keeps presence counts right and emits one `leave`. Pruned to the
     /// sockets workerd still lists, so it stays bounded by [`MAX_SOCKETS_PER_ACTOR`].
     closed: RefCell<HashSet<String>>,
+    /// Per-socket frame windows, by sid. In memory on purpose, like the workspace's
+    /// request window: a wake forgets at most a minute of counting. Entries leave with
+    /// their socket, so this is bounded by [`MAX_SOCKETS_PER_ACTOR`].
+    frames: RefCell<HashMap<String, crate::ratelimit::Window>>,
 }
 
 impl Local {
@@ -88,6 +97,7 @@ impl Local {
         Local {
             started_at: worker::Date::now().as_millis() as f64,
             closed: RefCell::new(HashSet::new()),
+            frames: RefCell::new(HashMap::new()),
         }
     }
 }
@@ -429,6 +439,26 @@ impl WorkspaceActor {
             .collect()
     }
 
+    /// Open sockets whose member still belongs to the workspace; the others (a member
+    /// removed since connecting) are closed with 4403 and get nothing more. Members are
+    /// cached, so this costs one lookup per distinct member at most.
+    fn members_sockets(&self) -> Vec<(WebSocket, Attachment)> {
+        let mut gone: HashSet<String> = HashSet::new();
+        let mut kept = vec![];
+        for (ws, a) in self.sockets() {
+            if let Some(m) = &a.workspace_member_id {
+                // Only a definite "no such member": a failed lookup is not a removal.
+                if gone.contains(m) || matches!(self.member_record(m), Ok(None)) {
+                    gone.insert(m.clone());
+                    let _ = ws.close(Some(4403), Some("not a member"));
+                    continue;
+                }
+            }
+            kept.push((ws, a));
+        }
+        kept
+    }
+
     fn broadcast_presence(
         &self,
         sockets: &[(WebSocket, Attachment)],
@@ -477,7 +507,7 @@ impl WorkspaceActor {
     ) -> Result<(), ApiError> {
         let model = self.model()?;
         let notifications = self.notify_assignments(&model, changes, workspace_member_id)?;
-        let sockets = self.sockets();
+        let sockets = self.members_sockets();
         let Some(workspace_id) = sockets.first().map(|(_, a)| a.workspace_id.clone()) else {
             return Ok(());
         };
@@ -583,6 +613,30 @@ impl WorkspaceActor {
             let _ = ws.close(Some(1011), Some("connection state lost"));
             return;
         };
+        let window = self.realtime.frames.borrow().get(&me.sid).copied();
+        let (window, decision) = crate::ratelimit::hit(
+            window,
+            worker::Date::now().as_millis(),
+            MAX_FRAMES_PER_SOCKET_PER_MINUTE,
+            crate::ratelimit::MINUTE_MS,
+        );
+        self.realtime
+            .frames
+            .borrow_mut()
+            .insert(me.sid.clone(), window);
+        if !decision.allowed {
+            return send(
+                &ws,
+                &error_frame(
+                    None,
+                    "RATE_LIMITED",
+                    &format!(
+                        "At most {MAX_FRAMES_PER_SOCKET_PER_MINUTE} frames per minute; retry in {} s",
+                        decision.retry_after
+                    ),
+                ),
+            );
+        }
         let text = match message {
             WebSocketIncomingMessage::String(s) => s,
             WebSocketIncomingMessage::Binary(_) => {
@@ -665,7 +719,7 @@ impl WorkspaceActor {
         };
         // A member removed since connecting loses realtime with everything else.
         if let Some(member_id) = &me.workspace_member_id {
-            if !matches!(self.member_record(member_id), Ok(Some(_))) {
+            if matches!(self.member_record(member_id), Ok(None)) {
                 send(
                     ws,
                     &error_frame(
@@ -834,6 +888,7 @@ impl WorkspaceActor {
             .closed
             .borrow_mut()
             .retain(|sid| listed.contains(sid));
+        self.realtime.frames.borrow_mut().remove(&me.sid);
         // Keep this socket's sid even if workerd no longer lists it: a late second event
         // for it must still be ignored.
         self.realtime.closed.borrow_mut().insert(me.sid.clone());
