@@ -6,8 +6,8 @@
 //! memory: workerd evicts the actor and wakes it for the next frame or close. Everything a
 //! socket needs is in its [`Attachment`] (who, since when, which topics), so after a wake
 //! the socket list, subscriptions and presence are rebuilt from `state.get_websockets()`;
-//! nothing about sockets lives only in memory except [`Local::closed`], which merely
-//! deduplicates the close/error pair of one socket.
+//! what lives only in memory ([`Local`]) can be lost: the close/error deduplication and the
+//! per-socket frame windows.
 //!
 //! **Architecture Invariant:** events are published only after commit. [`publish`] takes the
 //! `Change`s a mutation returned, which `graphql::execute` hands back only once their
@@ -45,8 +45,9 @@ pub const MAX_SUBSCRIPTIONS_PER_SOCKET: usize = 16;
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
 /// Longest topic: `record:{uuid}:{uuid}` is 80 characters.
 pub const MAX_TOPIC_LEN: usize = 100;
-/// workerd refuses attachments over 2,048 bytes (its `MAX_ATTACHMENT_SIZE`, historically
-/// 2 KiB); we check before writing so the limit is a clear error, not an exception.
+/// workerd refuses attachments over its fixed `MAX_ATTACHMENT_SIZE`; we cap ours at a
+/// conservative 2 KiB and check before writing, so going over is a clear `LIMIT_EXCEEDED`
+/// error frame, not an exception.
 pub const MAX_ATTACHMENT_BYTES: usize = 2_048;
 /// Unread notifications replayed on subscribe; older ones stay unread in storage, so a
 /// reconnect cannot flood a socket.
@@ -405,7 +406,13 @@ impl WorkspaceActor {
         };
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        save_attachment(&pair.server, &attachment).map_err(ApiError::Internal)?;
+        if let Err(e) = save_attachment(&pair.server, &attachment) {
+            // A socket without state would be invisible to every listing: drop it.
+            let _ = pair
+                .server
+                .close(Some(1011), Some("could not store connection state"));
+            return Err(ApiError::Internal(e));
+        }
         // workerd answers this exact frame itself, without waking a hibernated actor.
         if let Ok(pair) =
             worker::WebSocketRequestResponsePair::new(r#"{"type":"ping"}"#, r#"{"type":"pong"}"#)
