@@ -696,3 +696,34 @@ fn subscriptions_survive_hibernation() {
     );
     assert_eq!(c.recv()["data"]["action"], "created");
 }
+
+#[test]
+fn a_removed_member_is_disconnected() {
+    let server = TestServer::start();
+    let s = server.new_workspace(&email("rt-removed"));
+    let (_, member_id) = me(&server, &s);
+    let person = object_id(&server, &s, "person");
+    let mut c = connect(&server, &s);
+    c.subscribe(&format!("record:{}:{person}", s.workspace_id));
+    let body = server.gql(
+        "/graphql",
+        Some(&s.access),
+        "mutation($id: UUID!) { deleteWorkspaceMember(id: $id) { id } }",
+        json!({ "id": member_id }),
+    );
+    assert!(body.get("errors").is_none(), "{body}");
+    // The change that removed the member closes its socket (4403) instead of feeding it.
+    c.set_timeout(WAIT);
+    loop {
+        match c.ws.read() {
+            Ok(Message::Close(frame)) => {
+                let code = frame.map(|f| u16::from(f.code));
+                assert_eq!(code, Some(4403));
+                break;
+            }
+            Ok(Message::Text(t)) => panic!("a removed member got {t}"),
+            Ok(_) => continue,
+            Err(e) => panic!("expected a close frame, got {e}"),
+        }
+    }
+}

@@ -329,11 +329,12 @@ impl WorkspaceActor {
             changes: RefCell::new(vec![]),
         };
         let (value, changes) = super::graphql::execute(&schema, ctx, body, request_id).await;
-        // `changes` are committed: publish them (nothing for a rolled-back mutation).
-        self.publish(&changes, member.and_then(|m| m["id"].as_str()));
         if changes.iter().any(|c| c.object == "workspaceMember") {
             self.members.borrow_mut().clear();
         }
+        // `changes` are committed: publish them (nothing for a rolled-back mutation). After
+        // the member cache is cleared, so a removed member's sockets are dropped, not fed.
+        self.publish(&changes, member.and_then(|m| m["id"].as_str()));
         // A quota refusal is a 402, so clients and proxies see it without parsing.
         let quota_hit = value["errors"].as_array().is_some_and(|e| {
             e.iter()
