@@ -727,3 +727,25 @@ fn a_removed_member_is_disconnected() {
         }
     }
 }
+
+#[test]
+fn an_expired_ticket_is_refused() {
+    let server = TestServer::start_with(common::Options {
+        vars: vec![("WS_TICKET_TTL_SECS", "1".into())],
+        ..Default::default()
+    });
+    let s = server.new_workspace(&email("rt-expired"));
+    let t = ticket(&server, &s.access);
+    std::thread::sleep(Duration::from_millis(2500));
+    upgrade(
+        &server,
+        &format!("/ws?ticket={}", t["ticket"].as_str().unwrap()),
+    )
+    .send()
+    .assert_error(401, "UNAUTHORIZED");
+    // A fresh one still works.
+    let t = ticket(&server, &s.access);
+    let (mut c, _) = connect_with_ticket(&server, t["ticket"].as_str().unwrap()).expect("connect");
+    c.send(json!({ "type": "ping" }));
+    assert_eq!(c.recv()["type"], "pong");
+}

@@ -25,7 +25,7 @@ use super::protocol::HEADER_WS_TICKET;
 use super::sql;
 use super::workspace::WorkspaceActor;
 use crate::error::ApiError;
-use crate::gateway::realtime::TICKET_TTL_MS;
+use crate::gateway::realtime::DEFAULT_TICKET_TTL_SECS;
 use crate::identity::principal::{Principal, HEADER_PRINCIPAL};
 use crate::metadata;
 use crate::schema::engine::Change;
@@ -323,7 +323,9 @@ impl WorkspaceActor {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
         );
         let now = worker::Date::now().as_millis() as i64;
-        let expires_at = now + TICKET_TTL_MS;
+        let ttl_secs =
+            metadata::config_secs(&self.env, "WS_TICKET_TTL_SECS", DEFAULT_TICKET_TTL_SECS);
+        let expires_at = now + ttl_secs.clamp(1, DEFAULT_TICKET_TTL_SECS) * 1000;
         let s = self.state.storage().sql();
         // Expired tickets are swept here: issuing is the only way to add rows, so the
         // table never holds more than a minute's worth.

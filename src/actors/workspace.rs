@@ -48,7 +48,7 @@ type MemberCache = Rc<RefCell<HashMap<String, Value>>>;
 #[durable_object]
 pub struct WorkspaceActor {
     pub(super) state: State,
-    env: Env,
+    pub(super) env: Env,
     /// Set once this instance has checked its migrations (a cache: the ledger is the truth).
     /// Unwind-safe by construction: a panic before `set(true)` just re-checks next time.
     migrated: AssertUnwindSafe<Cell<bool>>,

@@ -4,7 +4,7 @@
 //! ways, checked in this order:
 //! - `?ticket=<ticket>`: a single-use ticket from `POST /ws/ticket`. The ticket names its
 //!   workspace (`{workspaceId}.{secret}`), so the gateway knows which actor to ask; the
-//!   actor consumes it (one connection per ticket, at most [`TICKET_TTL_MS`] old).
+//!   actor consumes it (one connection per ticket, at most [`DEFAULT_TICKET_TTL_SECS`] old).
 //! - `Sec-WebSocket-Protocol: twenty-edge, <accessToken>`: the token rides in the
 //!   subprotocol list; the answer names only `twenty-edge`, never the token.
 //! - `Authorization: Bearer` (non-browser clients).
@@ -29,10 +29,10 @@ use crate::identity::principal::{Principal, REQUEST_TOKEN_TYPES};
 /// The subprotocol a client offers next to its token, and the one the server answers.
 pub const SUBPROTOCOL: &str = "twenty-edge";
 
-/// How long a ticket stays usable. A ticket is fetched right before connecting, so a
-/// minute covers slow networks while keeping a leaked URL (proxy logs, history) useless
-/// soon after.
-pub const TICKET_TTL_MS: i64 = 60_000;
+/// How long a ticket stays usable, in seconds (`WS_TICKET_TTL_SECS` may shorten it, for
+/// tests; never lengthen it). A ticket is fetched right before connecting, so a minute covers slow networks
+/// while keeping a leaked URL (proxy logs, history) useless soon after.
+pub const DEFAULT_TICKET_TTL_SECS: i64 = 60;
 
 /// Longest `Sec-WebSocket-Protocol` header we parse: one RS256 JWT (~1 KB) plus our name.
 const MAX_PROTOCOL_HEADER_LEN: usize = 8 * 1024;
