@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "init", "0001_init.sql"),
     migration!(2, "metadata", "0002_metadata.sql"),
     migration!(3, "search", "0003_search.sql"),
+    migration!(4, "realtime", "0004_realtime.sql"),
 ];
 
 /// The schema version a fully migrated actor reports.

@@ -5,6 +5,7 @@ pub mod graphql;
 pub mod limiter;
 pub mod migrations;
 pub mod protocol;
+pub mod realtime;
 pub mod rest;
 pub mod sql;
 pub mod store;

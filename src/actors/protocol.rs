@@ -30,6 +30,13 @@ pub const PATH_MODEL: &str = "/model";
 /// Twenty's REST API: `/rest/...` keeps its path and query string.
 pub const PATH_REST_PREFIX: &str = "/rest/";
 
+/// Issues a single-use WebSocket ticket for the principal (`POST /ws/ticket`).
+pub const PATH_WS_TICKET: &str = "/ws/ticket";
+/// A WebSocket upgrade (`GET /ws`), with the principal header or a ticket header.
+pub const PATH_WS_CONNECT: &str = "/ws/connect";
+/// The ticket a `GET /ws?ticket=` carried; the actor consumes it.
+pub const HEADER_WS_TICKET: &str = "x-twenty-ws-ticket";
+
 /// Headers a client may not set, because actors trust them.
 pub const TRUSTED_HEADERS: &[&str] = &[
     HEADER_WORKSPACE_ID,

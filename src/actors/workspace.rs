@@ -13,12 +13,16 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
-use worker::{durable_object, DurableObject, Env, Headers, Request, Response, State};
+use worker::{
+    durable_object, DurableObject, Env, Headers, Request, Response, State, WebSocket,
+    WebSocketIncomingMessage,
+};
 
 use super::migrations::{self, MIGRATIONS};
 use super::protocol::{
     HEADER_REQUEST_ID, HEADER_SCHEMA_VERSION, HEADER_WORKSPACE_ID, PATH_BOOTSTRAP,
     PATH_DEBUG_PANIC, PATH_GRAPHQL, PATH_INSPECT, PATH_METADATA, PATH_MODEL, PATH_REST_PREFIX,
+    PATH_WS_CONNECT, PATH_WS_TICKET,
 };
 use super::sql::{self, DoMigrationStore};
 use super::store;
@@ -45,8 +49,8 @@ type MemberCache = Rc<RefCell<HashMap<String, Value>>>;
 
 #[durable_object]
 pub struct WorkspaceActor {
-    state: State,
-    env: Env,
+    pub(super) state: State,
+    pub(super) env: Env,
     /// Set once this instance has checked its migrations (a cache: the ledger is the truth).
     /// Unwind-safe by construction: a panic before `set(true)` just re-checks next time.
     migrated: AssertUnwindSafe<Cell<bool>>,
@@ -65,6 +69,8 @@ pub struct WorkspaceActor {
     knows_workspace_id: AssertUnwindSafe<Cell<bool>>,
     /// The executable /graphql schema and the metadata version it was built for.
     schema: AssertUnwindSafe<RefCell<Option<(i64, async_graphql::dynamic::Schema)>>>,
+    /// Realtime's in-memory leftovers (sockets live in workerd, their state in attachments).
+    pub(super) realtime: AssertUnwindSafe<super::realtime::Local>,
 }
 
 impl DurableObject for WorkspaceActor {
@@ -81,6 +87,7 @@ impl DurableObject for WorkspaceActor {
             version: AssertUnwindSafe(Cell::new(None)),
             record_count: AssertUnwindSafe(Cell::new(None)),
             members: AssertUnwindSafe(Rc::new(RefCell::new(HashMap::new()))),
+            realtime: AssertUnwindSafe(super::realtime::Local::started_now()),
         }
     }
 
@@ -108,6 +115,41 @@ impl DurableObject for WorkspaceActor {
             }
         })
     }
+
+    // WebSocket events (hibernation API): see `realtime`. Each runs inside the panic
+    // boundary and always returns Ok: an Err or a panic here would reset the actor.
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> worker::Result<()> {
+        let outcome = panic_boundary(async {
+            if self.ensure_migrated().is_ok() {
+                self.ws_message(ws, message).await;
+            }
+        })
+        .await;
+        self.after_socket_event(outcome);
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> worker::Result<()> {
+        let outcome = panic_boundary(async { self.ws_closed(&ws) }).await;
+        self.after_socket_event(outcome);
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
+        let outcome = panic_boundary(async { self.ws_closed(&ws) }).await;
+        self.after_socket_event(outcome);
+        Ok(())
+    }
 }
 
 impl WorkspaceActor {
@@ -129,6 +171,8 @@ impl WorkspaceActor {
                 self.bootstrap(&workspace_id, &body)?;
                 Ok(Response::from_json(&json!({ "ok": true }))?)
             }
+            PATH_WS_TICKET => self.ws_ticket(&req, &workspace_id).await,
+            PATH_WS_CONNECT => self.ws_connect(&req, &workspace_id).await,
             PATH_METADATA | PATH_GRAPHQL | PATH_MODEL => {
                 let principal: Principal = req
                     .headers()
@@ -238,7 +282,7 @@ impl WorkspaceActor {
 
     /// Checks the principal still belongs here and counts the request against the
     /// workspace's per-minute budget.
-    async fn admit(
+    pub(super) async fn admit(
         &self,
         principal: &Principal,
         workspace_id: &str,
@@ -341,7 +385,7 @@ impl WorkspaceActor {
                 .any(|e| e["extensions"]["code"] == "PAYMENT_REQUIRED")
         });
         let resp = encode::json(if quota_hit { 402 } else { 200 }, &value);
-        self.after_changes(&changes, resp)
+        self.after_changes(&changes, member, resp)
     }
 
     /// `/rest/*`: Twenty's REST API over the same operations.
@@ -371,7 +415,7 @@ impl WorkspaceActor {
                 encode::rest_error(&e)
             }
         };
-        self.after_changes(&changes, resp)
+        self.after_changes(&changes, member, resp)
     }
 
     /// The context record operations run in: storage, model, and who is writing.
@@ -419,11 +463,15 @@ impl WorkspaceActor {
     fn after_changes(
         &self,
         changes: &[crate::schema::engine::Change],
+        member: Option<&Value>,
         resp: Response,
     ) -> Result<Response, ApiError> {
         if changes.iter().any(|c| c.object == "workspaceMember") {
             self.members.borrow_mut().clear();
         }
+        // `changes` are committed: publish them (nothing for a rolled-back mutation). After
+        // the member cache is cleared, so a removed member's sockets are dropped, not fed.
+        self.publish(changes, member.and_then(|m| m["id"].as_str()));
         let model = self.model()?;
         let quota = metadata::config_secs(
             &self.env,
@@ -496,7 +544,7 @@ impl WorkspaceActor {
     }
 
     /// Applies pending migrations, once per instance.
-    fn ensure_migrated(&self) -> Result<(), ApiError> {
+    pub(super) fn ensure_migrated(&self) -> Result<(), ApiError> {
         if self.migrated.get() {
             return Ok(());
         }
@@ -557,6 +605,13 @@ impl WorkspaceActor {
         self.members.borrow_mut().clear();
     }
 
+    fn after_socket_event(&self, outcome: Result<(), String>) {
+        if let Err(panic) = outcome {
+            self.drop_caches();
+            tracing::error!(error = %panic, "actor panicked in a WebSocket handler");
+        }
+    }
+
     fn metadata_version(&self) -> i64 {
         if let Some(v) = self.version.get() {
             return v;
@@ -571,7 +626,7 @@ impl WorkspaceActor {
         v
     }
 
-    fn member_record(&self, id: &str) -> Result<Option<Value>, QueryError> {
+    pub(super) fn member_record(&self, id: &str) -> Result<Option<Value>, QueryError> {
         if let Some(m) = self.members.borrow().get(id) {
             return Ok(Some(m.clone()));
         }
@@ -802,6 +857,7 @@ impl WorkspaceActor {
             "tables": table_stats,
             "storageBytes": sql.database_size(),
             "webSockets": self.state.get_websockets().len(),
+            "instanceStartedAt": self.realtime.started_at,
             "outboxDepth": count("SELECT count(*) AS n FROM _outbox")?,
             "rateLimit": {
                 "limitPerMinute": ratelimit::WORKSPACE_PER_MINUTE,

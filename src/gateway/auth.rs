@@ -1,6 +1,7 @@
 //! Request authentication: `Authorization: Bearer <jwt>` → [`Principal`].
 //!
-//! Tokens come only from that header (never query strings or cookies). Verification is
+//! Tokens come only from that header (never query strings or cookies), except on `GET /ws`
+//! where browsers cannot set headers (`gateway::realtime`). Verification is
 //! stateless (signature, expiry, type); what needs state (revocation, membership) is
 //! checked by the workspace's actor.
 

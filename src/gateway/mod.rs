@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod health;
 pub mod metadata_cache;
 pub mod openapi;
+pub mod realtime;
 pub mod rest;
 
 use worker::{Context, Date, Env, Headers, Method, Request, Response};
@@ -182,6 +183,8 @@ async fn route(req: Request, env: &Env, rc: &mut RequestContext) -> Result<Respo
         (Method::Get, ["open-api", which @ ("core" | "metadata")]) => {
             openapi::document(&req, env, rc, &principal, which).await
         }
+        (Method::Get, ["ws"]) => realtime::connect(&req, env, rc, principal).await,
+        (Method::Post, ["ws", "ticket"]) => realtime::ticket(env, rc, principal).await,
         (Method::Get, ["admin", "actors", "workspaces", workspace_id]) => {
             rc.workspace_id = Some(workspace_id.to_string());
             admin::inspect_workspace(&req, env, workspace_id, &rc.request_id).await
