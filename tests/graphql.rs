@@ -790,22 +790,7 @@ fn record_quota_answers_402_and_warns_from_80_percent() {
 fn api_key_writes_are_attributed_to_the_api() {
     let server = TestServer::start();
     let api = api(&server);
-    let key = server.meta_ok(
-        Some(&api.s.access),
-        "mutation C($input: CreateApiKeyInput!) { createApiKey(input: $input) { id } }",
-        json!({ "input": { "name": "etl", "expiresAt": "2099-01-01T00:00:00Z", "roleId": "20202020-0000-4000-8000-00000000ad01" } }),
-    )["createApiKey"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let token = server.meta_ok(
-        Some(&api.s.access),
-        "mutation G($apiKeyId: UUID!, $expiresAt: String!) { generateApiKeyToken(apiKeyId: $apiKeyId, expiresAt: $expiresAt) { token } }",
-        json!({ "apiKeyId": key, "expiresAt": "2099-01-01T00:00:00Z" }),
-    )["generateApiKeyToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = server.api_key_token(&api.s);
     let body = server.gql(
         "/graphql",
         Some(&token),

@@ -59,17 +59,7 @@ impl Meta<'_> {
     }
 
     fn object_id(&self, singular: &str) -> String {
-        let data = self.ok(
-            "query { objects(paging: {first: 1000}) { edges { node { id nameSingular } } } }",
-            json!({}),
-        );
-        data["objects"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["node"]["nameSingular"] == singular)
-            .map(|e| e["node"]["id"].as_str().unwrap().to_string())
-            .unwrap_or_else(|| panic!("no object {singular}"))
+        self.server.object_id(&self.s, singular)
     }
 
     /// Fields of an object by name -> (id, type).

@@ -26,46 +26,12 @@ fn venv_bin(name: &str) -> PathBuf {
     bin
 }
 
-fn object_id(server: &TestServer, s: &Session, singular: &str) -> String {
-    let data = server.meta_ok(
-        Some(&s.access),
-        "query { objects(paging: {first: 1000}) { edges { node { id nameSingular } } } }",
-        json!({}),
-    );
-    data["objects"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["node"]["nameSingular"] == singular)
-        .map(|e| e["node"]["id"].as_str().unwrap().to_string())
-        .unwrap()
-}
-
 fn create_field(server: &TestServer, s: &Session, field: Value) {
     server.meta_ok(
         Some(&s.access),
         "mutation($input: CreateOneFieldMetadataInput!) { createOneField(input: $input) { id } }",
         json!({ "input": { "field": field } }),
     );
-}
-
-fn api_key(server: &TestServer, s: &Session) -> String {
-    let key = server.meta_ok(
-        Some(&s.access),
-        "mutation C($input: CreateApiKeyInput!) { createApiKey(input: $input) { id } }",
-        json!({ "input": { "name": "fuzz", "expiresAt": "2099-01-01T00:00:00Z", "roleId": "20202020-0000-4000-8000-00000000ad01" } }),
-    )["createApiKey"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    server.meta_ok(
-        Some(&s.access),
-        "mutation G($apiKeyId: UUID!, $expiresAt: String!) { generateApiKeyToken(apiKeyId: $apiKeyId, expiresAt: $expiresAt) { token } }",
-        json!({ "apiKeyId": key, "expiresAt": "2099-01-01T00:00:00Z" }),
-    )["generateApiKeyToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 fn save(dir: &Path, name: &str, doc: &Value) -> PathBuf {
@@ -159,10 +125,10 @@ fn documents_are_valid_and_true_under_fuzzing() {
         &server,
         &s,
         json!({ "objectMetadataId": pet, "type": "RELATION", "name": "owner", "label": "Owner",
-        "relationCreationPayload": { "type": "MANY_TO_ONE", "targetObjectMetadataId": object_id(&server, &s, "person"),
+        "relationCreationPayload": { "type": "MANY_TO_ONE", "targetObjectMetadataId": server.object_id(&s, "person"),
                                      "targetFieldLabel": "Pets", "targetFieldIcon": "IconCat" } }),
     );
-    let token = api_key(&server, &s);
+    let token = server.api_key_token(&s);
 
     // The core document, through the Authorization header.
     let resp = server.get("/open-api/core").bearer(&token).send();

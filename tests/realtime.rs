@@ -157,21 +157,6 @@ impl Client {
     }
 }
 
-fn object_id(server: &TestServer, s: &Session, name: &str) -> String {
-    let data = server.meta_ok(
-        Some(&s.access),
-        "{ objects(paging: {first: 1000}) { edges { node { id nameSingular } } } }",
-        json!({}),
-    );
-    data["objects"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["node"]["nameSingular"] == name)
-        .map(|e| e["node"]["id"].as_str().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no object {name}"))
-}
-
 /// `(userId, workspaceMemberId)` of the session's user.
 fn me(server: &TestServer, s: &Session) -> (String, String) {
     let data = server.meta_ok(
@@ -192,25 +177,6 @@ fn gql_ok(server: &TestServer, s: &Session, query: &str, variables: Value) -> Va
     let body = server.gql("/graphql", Some(&s.access), query, variables);
     assert!(body.get("errors").is_none(), "unexpected errors: {body}");
     body["data"].clone()
-}
-
-fn api_key_token(server: &TestServer, s: &Session) -> String {
-    let key = server.meta_ok(
-        Some(&s.access),
-        "mutation C($input: CreateApiKeyInput!) { createApiKey(input: $input) { id } }",
-        json!({ "input": { "name": "watcher", "expiresAt": "2099-01-01T00:00:00Z", "roleId": "20202020-0000-4000-8000-00000000ad01" } }),
-    )["createApiKey"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    server.meta_ok(
-        Some(&s.access),
-        "mutation G($apiKeyId: UUID!, $expiresAt: String!) { generateApiKeyToken(apiKeyId: $apiKeyId, expiresAt: $expiresAt) { token } }",
-        json!({ "apiKeyId": key, "expiresAt": "2099-01-01T00:00:00Z" }),
-    )["generateApiKeyToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 #[test]
@@ -291,7 +257,7 @@ fn record_events_follow_commits_in_order() {
     let server = TestServer::start();
     let s = server.new_workspace(&email("rt-rec"));
     let (_, member_id) = me(&server, &s);
-    let person = object_id(&server, &s, "person");
+    let person = server.object_id(&s, "person");
     let topic = format!("record:{}:{person}", s.workspace_id);
     let mut c = connect(&server, &s);
     c.subscribe(&topic);
@@ -451,7 +417,7 @@ fn bad_frames_and_foreign_topics_get_error_frames() {
     let other = server.new_workspace(&email("rt-other"));
     let (user_id, _) = me(&server, &s);
     let (other_user, _) = me(&server, &other);
-    let other_person = object_id(&server, &other, "person");
+    let other_person = server.object_id(&other, "person");
     let mut c = connect(&server, &s);
 
     let expect_error = |c: &mut Client, code: &str| {
@@ -500,7 +466,7 @@ fn bad_frames_and_foreign_topics_get_error_frames() {
 
     // The subscription limit is a clear error, with topics of the longest allowed length
     // (the subscriptions must fit the socket's attachment).
-    let person = object_id(&server, &s, "person");
+    let person = server.object_id(&s, "person");
     c.subscribe(&format!("record:{}:{person}", s.workspace_id));
     let mut subscribed = 1;
     let mut limited = false;
@@ -547,7 +513,7 @@ fn presence_tracks_members_across_sockets() {
     let (_, member_id) = me(&server, &s);
     let topic = format!("presence:{}", s.workspace_id);
     // An API key is not a member: it watches without being present.
-    let key = api_key_token(&server, &s);
+    let key = server.api_key_token(&s);
     let mut watcher = connect_with_token(&server, &key)
         .expect("api key connect")
         .0;
@@ -602,7 +568,7 @@ fn notifications_persist_and_reconnects_resubscribe() {
     let s = server.new_workspace(&email("rt-notify"));
     let (user_id, member_id) = me(&server, &s);
     let topic = format!("notification:{user_id}");
-    let task = object_id(&server, &s, "task");
+    let task = server.object_id(&s, "task");
     let tasks = format!("record:{}:{task}", s.workspace_id);
 
     let mut c = connect(&server, &s);
@@ -709,7 +675,7 @@ fn subscriptions_survive_hibernation() {
     let server = TestServer::start();
     let s = server.new_workspace(&email("rt-idle"));
     let (_, member_id) = me(&server, &s);
-    let person = object_id(&server, &s, "person");
+    let person = server.object_id(&s, "person");
     let topic = format!("record:{}:{person}", s.workspace_id);
     let mut c = connect(&server, &s);
     c.subscribe(&topic);
@@ -743,7 +709,7 @@ fn a_removed_member_is_disconnected() {
     let server = TestServer::start();
     let s = server.new_workspace(&email("rt-removed"));
     let (_, member_id) = me(&server, &s);
-    let person = object_id(&server, &s, "person");
+    let person = server.object_id(&s, "person");
     let mut c = connect(&server, &s);
     c.subscribe(&format!("record:{}:{person}", s.workspace_id));
     let body = server.gql(

@@ -128,20 +128,6 @@ fn encode_query(path: &str) -> String {
 /// The fields Twenty's seed workspace adds and its REST suites use (`person.city`,
 /// `company.employees`), created here through /metadata as custom fields.
 fn seed_fields(server: &TestServer, s: &Session) {
-    let objects = server.meta_ok(
-        Some(&s.access),
-        "query { objects(paging: {first: 1000}) { edges { node { id nameSingular } } } }",
-        json!({}),
-    );
-    let id = |name: &str| {
-        objects["objects"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["node"]["nameSingular"] == name)
-            .unwrap()["node"]["id"]
-            .clone()
-    };
     for (object, name, kind) in [
         ("person", "city", "TEXT"),
         ("company", "employees", "NUMBER"),
@@ -149,7 +135,7 @@ fn seed_fields(server: &TestServer, s: &Session) {
         server.meta_ok(
             Some(&s.access),
             "mutation($input: CreateOneFieldMetadataInput!) { createOneField(input: $input) { id } }",
-            json!({ "input": { "field": { "objectMetadataId": id(object), "name": name, "label": name, "type": kind } } }),
+            json!({ "input": { "field": { "objectMetadataId": server.object_id(s, object), "name": name, "label": name, "type": kind } } }),
         );
     }
 }
@@ -157,22 +143,7 @@ fn seed_fields(server: &TestServer, s: &Session) {
 fn rest(server: &TestServer) -> Rest<'_> {
     let s = server.new_workspace(&email("rest"));
     seed_fields(server, &s);
-    let key = server.meta_ok(
-        Some(&s.access),
-        "mutation C($input: CreateApiKeyInput!) { createApiKey(input: $input) { id } }",
-        json!({ "input": { "name": "rest", "expiresAt": "2099-01-01T00:00:00Z", "roleId": "20202020-0000-4000-8000-00000000ad01" } }),
-    )["createApiKey"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let api_key = server.meta_ok(
-        Some(&s.access),
-        "mutation G($apiKeyId: UUID!, $expiresAt: String!) { generateApiKeyToken(apiKeyId: $apiKeyId, expiresAt: $expiresAt) { token } }",
-        json!({ "apiKeyId": key, "expiresAt": "2099-01-01T00:00:00Z" }),
-    )["generateApiKeyToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let api_key = server.api_key_token(&s);
     Rest { server, s, api_key }
 }
 

@@ -52,6 +52,20 @@ pub fn handle(
     let record_sel = rest::record_selection(o, depth);
     let shown = |v: Value| rest::record(&model, o, v, depth, fields.as_deref());
     let envelope = |op: Operation, v: Value| json!({ "data": { rest::envelope_key(o, op): v } });
+    // The records of a connection, as REST shows them.
+    let nodes = |conn: &Value| -> Vec<Value> {
+        conn["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| shown(e["node"].clone()))
+            .collect()
+    };
+    // A list result, each record shown as REST shows records.
+    let many = |op: Operation, v: Value| {
+        let list = v.as_array().cloned().unwrap_or_default();
+        envelope(op, Value::Array(list.into_iter().map(shown).collect()))
+    };
     let id_filter = |id: &str| json!({ "id": { "eq": id } });
     let run = |op: Operation, a: Map<String, Value>, sel: &_| {
         graphql::apply(ctx, op, &o.name_singular, a, sel)
@@ -83,12 +97,7 @@ pub fn handle(
                 a,
                 &rest::connection_selection(record_sel),
             )?;
-            let records: Vec<Value> = conn["edges"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| shown(e["node"].clone()))
-                .collect();
+            let records = nodes(&conn);
             Ok((
                 200,
                 json!({
@@ -131,14 +140,7 @@ pub fn handle(
                 args(&[("data", data.clone()), ("upsert", json!(params.flag("upsert")))]),
                 &record_sel,
             )?;
-            let list: Vec<Value> = v.as_array().cloned().unwrap_or_default();
-            Ok((
-                201,
-                envelope(
-                    Operation::CreateMany,
-                    Value::Array(list.into_iter().map(shown).collect()),
-                ),
-            ))
+            Ok((201, many(Operation::CreateMany, v)))
         }
         (RestOp::UpdateOne, Some(id)) => {
             let v = run(
@@ -160,14 +162,7 @@ pub fn handle(
                 args(&[("filter", filter), ("data", body_json(body)?)]),
                 &record_sel,
             )?;
-            let list = v.as_array().cloned().unwrap_or_default();
-            Ok((
-                200,
-                envelope(
-                    Operation::UpdateMany,
-                    Value::Array(list.into_iter().map(shown).collect()),
-                ),
-            ))
+            Ok((200, many(Operation::UpdateMany, v)))
         }
         (RestOp::Delete, id) => {
             let soft = params.flag("soft_delete");
@@ -212,14 +207,7 @@ pub fn handle(
                 args(&[("filter", filter)]),
                 &record_sel,
             )?;
-            let list = v.as_array().cloned().unwrap_or_default();
-            Ok((
-                200,
-                envelope(
-                    Operation::RestoreMany,
-                    Value::Array(list.into_iter().map(shown).collect()),
-                ),
-            ))
+            Ok((200, many(Operation::RestoreMany, v)))
         }
         (RestOp::Duplicates, _) => {
             let body = body_json(body)?;
@@ -281,12 +269,7 @@ pub fn handle(
                         ]),
                         &rest::connection_selection(record_sel.clone()),
                     )?;
-                    let records: Vec<Value> = conn["edges"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|e| shown(e["node"].clone()))
-                        .collect();
+                    let records = nodes(&conn);
                     (records, conn["pageInfo"].clone())
                 };
                 out.push(json!({ key.clone(): records.clone(), "totalCount": records.len(), "pageInfo": page }));

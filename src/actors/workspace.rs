@@ -174,11 +174,7 @@ impl WorkspaceActor {
             PATH_WS_TICKET => self.ws_ticket(&req, &workspace_id).await,
             PATH_WS_CONNECT => self.ws_connect(&req, &workspace_id).await,
             PATH_METADATA | PATH_GRAPHQL | PATH_MODEL => {
-                let principal: Principal = req
-                    .headers()
-                    .get(HEADER_PRINCIPAL)?
-                    .and_then(|h| serde_json::from_str(&h).ok())
-                    .ok_or_else(|| ApiError::Internal("actor request without principal".into()))?;
+                let principal = principal_of(&req)?;
                 let (decision, member) = match self.admit(&principal, &workspace_id).await {
                     Ok(d) => d,
                     Err((e, d)) => {
@@ -203,11 +199,7 @@ impl WorkspaceActor {
                 Ok(with_rate_limit(resp, Some(&decision)))
             }
             rest if rest.starts_with(PATH_REST_PREFIX) => {
-                let principal: Principal = req
-                    .headers()
-                    .get(HEADER_PRINCIPAL)?
-                    .and_then(|h| serde_json::from_str(&h).ok())
-                    .ok_or_else(|| ApiError::Internal("actor request without principal".into()))?;
+                let principal = principal_of(&req)?;
                 let (decision, member) = match self.admit(&principal, &workspace_id).await {
                     Ok(d) => d,
                     Err((e, d)) => {
@@ -867,6 +859,14 @@ impl WorkspaceActor {
         });
         Ok(Response::from_json(&body)?)
     }
+}
+
+/// The principal the gateway verified, from its trusted header.
+fn principal_of(req: &Request) -> Result<Principal, ApiError> {
+    req.headers()
+        .get(HEADER_PRINCIPAL)?
+        .and_then(|h| serde_json::from_str(&h).ok())
+        .ok_or_else(|| ApiError::Internal("actor request without principal".into()))
 }
 
 fn with_rate_limit(resp: Response, d: Option<&Decision>) -> Response {

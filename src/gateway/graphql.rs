@@ -109,19 +109,23 @@ pub async fn workspace(
     principal: Principal,
 ) -> Result<Response, ApiError> {
     let Some(workspace_id) = principal.workspace_id().map(str::to_string) else {
-        let e = match principal {
-            Principal::Anonymous => metadata::missing_token(),
-            _ => QueryError::new(
-                crate::schema::error::ErrorKind::Forbidden,
-                "A workspace token is required: exchange a login token for one first",
-            )
-            .with_sub_code("FORBIDDEN_EXCEPTION"),
-        };
-        return Ok(encode::graphql_error(&e));
+        return Ok(encode::graphql_error(&workspace_required(&principal)));
     };
     let body = match body(&mut req).await {
         Ok(b) => b,
         Err(e) => return Ok(encode::graphql_error(&e)),
     };
     to_actor(&req, env, rc, &principal, &workspace_id, PATH_GRAPHQL, body).await
+}
+
+/// Why a principal without a workspace cannot use workspace data.
+pub fn workspace_required(principal: &Principal) -> QueryError {
+    match principal {
+        Principal::Anonymous => metadata::missing_token(),
+        _ => QueryError::new(
+            crate::schema::error::ErrorKind::Forbidden,
+            "A workspace token is required: exchange a login token for one first",
+        )
+        .with_sub_code("FORBIDDEN_EXCEPTION"),
+    }
 }

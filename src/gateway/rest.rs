@@ -19,16 +19,9 @@ pub async fn forward(
 ) -> Result<Response, ApiError> {
     let Some(workspace_id) = principal.workspace_id().map(str::to_string) else {
         // Twenty answers a REST call without a token with 403 FORBIDDEN_EXCEPTION.
-        let e = match principal {
-            Principal::Anonymous => {
-                QueryError::new(ErrorKind::Forbidden, "Missing authentication token")
-            }
-            _ => QueryError::new(
-                ErrorKind::Forbidden,
-                "A workspace token is required: exchange a login token for one first",
-            ),
-        }
-        .with_sub_code("FORBIDDEN_EXCEPTION");
+        let mut e = super::graphql::workspace_required(&principal);
+        e.kind = ErrorKind::Forbidden;
+        e.sub_code = Some("FORBIDDEN_EXCEPTION".into());
         return Ok(encode::rest_auth_error(&e));
     };
     // workers-rs reads an unknown method (e.g. QUERY) as GET: check the raw one.

@@ -321,6 +321,23 @@ fn check_description(d: Option<&str>) -> QueryResult<()> {
     Ok(())
 }
 
+/// Applies `description` and `icon` from an update (null clears them).
+fn presentation(
+    update: &Map<String, Value>,
+    description: &mut Option<String>,
+    icon: &mut Option<String>,
+) -> QueryResult<()> {
+    if update.contains_key("description") {
+        let d = str_of(update, "description")?;
+        check_description(d)?;
+        *description = d.map(str::to_string);
+    }
+    if update.contains_key("icon") {
+        *icon = str_of(update, "icon")?.map(str::to_string);
+    }
+    Ok(())
+}
+
 /// Whether an object other than `except` already uses either name, in either role.
 fn object_name_taken(
     model: &WorkspaceModel,
@@ -508,14 +525,7 @@ pub fn update_object(
     }
     let subject = Subject::object("update_object", id, &o.name_singular, &o.name_plural);
     let mut issues = object_issues(model, &o, Some(id));
-    if update.contains_key("description") {
-        let d = str_of(&update, "description")?;
-        check_description(d)?;
-        o.description = d.map(str::to_string);
-    }
-    if update.contains_key("icon") {
-        o.icon = str_of(&update, "icon")?.map(str::to_string);
-    }
+    presentation(&update, &mut o.description, &mut o.icon)?;
     if let Some(active) = bool_of(&update, "isActive")? {
         if !active && o.is_system {
             issues.push(issue(
@@ -1374,14 +1384,7 @@ pub fn update_field(
             .friendly("Updated field name is not synced with label"),
         );
     }
-    if update.contains_key("description") {
-        let d = str_of(&update, "description")?;
-        check_description(d)?;
-        f.description = d.map(str::to_string);
-    }
-    if update.contains_key("icon") {
-        f.icon = str_of(&update, "icon")?.map(str::to_string);
-    }
+    presentation(&update, &mut f.description, &mut f.icon)?;
     if let Some(active) = bool_of(&update, "isActive")? {
         if !active && (current.is_system || current.name == "id") {
             issues.push(field_issue(format!(

@@ -532,6 +532,42 @@ impl TestServer {
         body["data"].clone()
     }
 
+    /// The id of the object named `singular` in the session's workspace.
+    pub fn object_id(&self, s: &Session, singular: &str) -> String {
+        let data = self.meta_ok(
+            Some(&s.access),
+            "{ objects(paging: {first: 1000}) { edges { node { id nameSingular } } } }",
+            serde_json::json!({}),
+        );
+        data["objects"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["nameSingular"] == singular)
+            .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no object {singular}"))
+    }
+
+    /// A token of a new API key (admin role) of the session's workspace.
+    pub fn api_key_token(&self, s: &Session) -> String {
+        let key = self.meta_ok(
+            Some(&s.access),
+            "mutation C($input: CreateApiKeyInput!) { createApiKey(input: $input) { id } }",
+            serde_json::json!({ "input": { "name": "tests", "expiresAt": "2099-01-01T00:00:00Z", "roleId": "20202020-0000-4000-8000-00000000ad01" } }),
+        )["createApiKey"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.meta_ok(
+            Some(&s.access),
+            "mutation G($apiKeyId: UUID!, $expiresAt: String!) { generateApiKeyToken(apiKeyId: $apiKeyId, expiresAt: $expiresAt) { token } }",
+            serde_json::json!({ "apiKeyId": key, "expiresAt": "2099-01-01T00:00:00Z" }),
+        )["generateApiKeyToken"]["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Signs up a new user with a new workspace and returns its session.
     pub fn new_workspace(&self, email: &str) -> Session {
         let password = "correct horse battery staple";
