@@ -54,15 +54,16 @@ pub fn graphql_error(e: &QueryError) -> Response {
 
 /// Twenty's REST error envelope.
 pub fn rest_error(e: &QueryError) -> Response {
-    let mut body = json!({
-        "statusCode": e.http_status(),
-        "error": e.rest_error_name(),
-        "messages": [e.public_message()],
-    });
+    let mut body = rest_envelope(e, e.rest_error_name());
     if let Some(sub) = &e.sub_code {
         body["subCode"] = json!(sub);
     }
     json(e.http_status(), &body)
+}
+
+/// `{statusCode, error, messages}` with `error` named `name`.
+fn rest_envelope(e: &QueryError, name: &str) -> Value {
+    json!({ "statusCode": e.http_status(), "error": name, "messages": [e.public_message()] })
 }
 
 /// An authentication failure on `/rest`: Twenty names the error by its code there
@@ -75,10 +76,7 @@ pub fn rest_auth_error(e: &QueryError) -> Response {
             .clone()
             .unwrap_or_else(|| "FORBIDDEN_EXCEPTION".to_string()),
     };
-    json(
-        e.http_status(),
-        &json!({ "statusCode": e.http_status(), "error": name, "messages": [e.public_message()] }),
-    )
+    json(e.http_status(), &rest_envelope(e, &name))
 }
 
 pub fn error_for(protocol: Protocol, e: &QueryError, request_id: &str) -> Response {

@@ -4,18 +4,8 @@
 mod common;
 
 use common::{Options, TestServer};
-use serde_json::Value;
 
 const WS: &str = "6f0b8a3e-1111-4222-8333-444455556666";
-
-fn inspect(server: &TestServer, workspace_id: &str) -> Value {
-    let resp = server
-        .get(&format!("/admin/actors/workspaces/{workspace_id}"))
-        .bearer(&server.admin_token())
-        .send();
-    assert_eq!(resp.status, 200, "{}", resp.text);
-    resp.json()
-}
 
 #[test]
 fn health_checks_every_service_for_real() {
@@ -127,7 +117,7 @@ fn admin_requires_the_admin_token() {
 #[test]
 fn the_actor_migrates_itself_and_reports_its_state() {
     let server = TestServer::start();
-    let body = inspect(&server, WS);
+    let body = server.inspect(WS);
     assert_eq!(body["workspaceId"], WS);
     assert_eq!(body["schemaVersion"], body["latestSchemaVersion"], "{body}");
     assert!(body["schemaVersion"].as_u64().unwrap() >= 1);
@@ -147,7 +137,7 @@ fn the_actor_migrates_itself_and_reports_its_state() {
     assert!(body["storageBytes"].as_u64().unwrap() > 0, "{body}");
 
     // Another workspace is another actor with its own storage.
-    let other = inspect(&server, "00000000-0000-4000-8000-00000000000b");
+    let other = server.inspect("00000000-0000-4000-8000-00000000000b");
     assert_eq!(other["workspaceId"], "00000000-0000-4000-8000-00000000000b");
 }
 
@@ -155,7 +145,7 @@ fn the_actor_migrates_itself_and_reports_its_state() {
 fn a_panic_costs_one_request_and_nothing_else() {
     let server = TestServer::start();
     let admin = server.admin_token();
-    let before = inspect(&server, WS);
+    let before = server.inspect(WS);
 
     for target in ["gateway", "actor"] {
         let resp = server
@@ -176,7 +166,7 @@ fn a_panic_costs_one_request_and_nothing_else() {
 
         // The next requests work, and the actor's data is intact.
         assert_eq!(server.get("/health").send().status, 200);
-        let after = inspect(&server, WS);
+        let after = server.inspect(WS);
         assert_eq!(after["migrations"], before["migrations"]);
     }
     // The panic was logged with the request id.
@@ -270,7 +260,7 @@ fn cron_triggers_run() {
 #[test]
 fn actor_data_survives_a_restart() {
     let server = TestServer::start();
-    let before = inspect(&server, WS);
+    let before = server.inspect(WS);
     // A real workspace with a record in it, too.
     let s = server.new_workspace(&common::email("restart"));
     let created = server.gql(
@@ -285,7 +275,7 @@ fn actor_data_survives_a_restart() {
         .to_string();
 
     let server = server.restart();
-    let after = inspect(&server, WS);
+    let after = server.inspect(WS);
     assert_eq!(after["workspaceId"], WS);
     // Same ledger, same timestamps: the actor was not re-created, its storage was kept.
     assert_eq!(after["migrations"], before["migrations"]);

@@ -658,15 +658,6 @@ fn notifications_persist_and_reconnects_resubscribe() {
     c.assert_quiet();
 }
 
-fn inspect(server: &TestServer, workspace_id: &str) -> Value {
-    let resp = server
-        .get(&format!("/admin/actors/workspaces/{workspace_id}"))
-        .bearer(&server.admin_token())
-        .send();
-    assert_eq!(resp.status, 200, "{}", resp.text);
-    resp.json()
-}
-
 #[test]
 fn subscriptions_survive_hibernation() {
     // workerd evicts an actor whose only activity is hibernatable sockets (after about 10 s
@@ -679,7 +670,7 @@ fn subscriptions_survive_hibernation() {
     let topic = format!("record:{}:{person}", s.workspace_id);
     let mut c = connect(&server, &s);
     c.subscribe(&topic);
-    let before = inspect(&server, &s.workspace_id);
+    let before = server.inspect(&s.workspace_id);
     assert_eq!(before["webSockets"], 1, "{before}");
     std::thread::sleep(Duration::from_secs(15));
     c.send(json!({ "type": "presence" }));
@@ -690,7 +681,7 @@ fn subscriptions_survive_hibernation() {
         "{p}"
     );
     assert_eq!(p["data"]["members"][0]["connections"], 1, "{p}");
-    let after = inspect(&server, &s.workspace_id);
+    let after = server.inspect(&s.workspace_id);
     assert_ne!(
         before["instanceStartedAt"], after["instanceStartedAt"],
         "the actor was not evicted while idle, so this test did not cover a wake"

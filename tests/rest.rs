@@ -147,6 +147,21 @@ fn rest(server: &TestServer) -> Rest<'_> {
     Rest { server, s, api_key }
 }
 
+/// Twenty's depth checks on a person of company C1: at depth 0 the join column and no
+/// relation; at depth 1 the company record, without its own relations.
+fn assert_depth0(p: &Value) {
+    assert_eq!(p["companyId"], C1, "{p}");
+    assert!(p.get("company").is_none(), "{p}");
+}
+
+fn assert_depth1(p: &Value) {
+    assert_eq!(
+        p["company"]["domainName"]["primaryLinkUrl"], "https://test.com",
+        "{p}"
+    );
+    assert!(p["company"].get("people").is_none(), "{p}");
+}
+
 fn people(v: &Value) -> Vec<Value> {
     v["data"]["people"].as_array().cloned().unwrap_or_default()
 }
@@ -262,14 +277,9 @@ fn find_many() {
     assert_eq!(resp.status, 400, "{}", resp.text);
     // 14. 15. 16.
     let d0 = people(&r.ok("GET", "/people?depth=0", None));
-    assert_eq!(d0[0]["companyId"], C1);
-    assert!(d0[0].get("company").is_none());
+    assert_depth0(&d0[0]);
     let d1 = people(&r.ok("GET", "/people?depth=1", None));
-    assert_eq!(
-        d1[0]["company"]["domainName"]["primaryLinkUrl"],
-        "https://test.com"
-    );
-    assert!(d1[0]["company"].get("people").is_none());
+    assert_depth1(&d1[0]);
     r.fails(
         "GET",
         "/people?depth=2",
@@ -359,16 +369,11 @@ fn find_one_create_and_update() {
     let p = r.ok("POST", "/people?depth=0", Some(json!({ "companyId": C1 })))["data"]
         ["createPerson"]
         .clone();
-    assert_eq!(p["companyId"], C1);
-    assert!(p.get("company").is_none());
+    assert_depth0(&p);
     let p = r.ok("POST", "/people?depth=1", Some(json!({ "companyId": C1 })))["data"]
         ["createPerson"]
         .clone();
-    assert_eq!(
-        p["company"]["domainName"]["primaryLinkUrl"],
-        "https://test.com"
-    );
-    assert!(p["company"].get("people").is_none());
+    assert_depth1(&p);
     r.fails(
         "POST",
         "/people?depth=2",
@@ -411,14 +416,9 @@ fn find_one_create_and_update() {
         "'malformed-uuid' is not a valid UUID",
     );
     let d0 = r.ok("GET", &format!("/people/{P1}?depth=0"), None)["data"]["person"].clone();
-    assert_eq!(d0["companyId"], C1);
-    assert!(d0.get("company").is_none());
+    assert_depth0(&d0);
     let d1 = r.ok("GET", &format!("/people/{P1}?depth=1"), None)["data"]["person"].clone();
-    assert_eq!(
-        d1["company"]["domainName"]["primaryLinkUrl"],
-        "https://test.com"
-    );
-    assert!(d1["company"].get("people").is_none());
+    assert_depth1(&d1);
     r.fails(
         "GET",
         &format!("/people/{P1}?depth=2"),
@@ -773,8 +773,7 @@ fn find_duplicates() {
         Some(json!({ "data": [{ "name": john }] })),
     );
     for p in d["data"][0]["personDuplicates"].as_array().unwrap() {
-        assert_eq!(p["companyId"], C1);
-        assert!(p.get("company").is_none());
+        assert_depth0(p);
     }
     let d = r.ok(
         "POST",
@@ -783,7 +782,7 @@ fn find_duplicates() {
     );
     for p in d["data"][0]["personDuplicates"].as_array().unwrap() {
         assert_eq!(p["company"]["id"], C1);
-        assert!(p["company"].get("people").is_none());
+        assert_depth1(p);
     }
     r.fails(
         "POST",

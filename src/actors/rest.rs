@@ -6,18 +6,10 @@ use serde_json::{json, Map, Value};
 use super::graphql::{self, GqlCtx};
 use crate::schema::error::{ErrorKind, QueryError, QueryResult};
 use crate::schema::gql::Operation;
-use crate::schema::rest::{self, Params, RestOp};
+use crate::schema::rest::{self, body_json, Params, RestOp};
 
 /// A REST answer: status and body.
 pub type Answer = (u16, Value);
-
-fn body_json(body: &[u8]) -> QueryResult<Value> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(json!({}));
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| QueryError::bad_input(format!("Invalid JSON body: {e}")))
-}
 
 fn mandatory_filter(filter: &Value, what: &str) -> QueryResult<()> {
     if filter.as_object().is_none_or(Map::is_empty) {

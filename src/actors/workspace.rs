@@ -188,14 +188,18 @@ impl WorkspaceActor {
                 }
                 let client_version = req.headers().get(HEADER_SCHEMA_VERSION)?;
                 let body = req.bytes().await?;
+                let client_version = client_version.as_deref();
                 let resp = if path == PATH_METADATA {
-                    self.metadata(principal, &workspace_id, request_id, &body)
+                    self.metadata(principal, &workspace_id, request_id, &body, client_version)
                         .await
                 } else {
-                    self.graphql(&principal, member.as_ref(), request_id, &body)
+                    let member = member.as_ref();
+                    self.graphql(&principal, member, request_id, &body, client_version)
                         .await?
                 };
-                let resp = self.schema_version_check(resp, client_version).await?;
+                // Clients learn which model version answered.
+                let current = self.metadata_version().to_string();
+                let resp = crate::gateway::with_header(resp, HEADER_SCHEMA_VERSION, &current);
                 Ok(with_rate_limit(resp, Some(&decision)))
             }
             rest if rest.starts_with(PATH_REST_PREFIX) => {
@@ -228,48 +232,34 @@ impl WorkspaceActor {
         }
     }
 
-    /// Tells clients which model version answered (`X-Schema-Version`), and, as Twenty does,
-    /// turns a request that failed GraphQL validation while sending an older version into
-    /// "Schema version mismatch": the signal for the web app to refetch the metadata.
-    async fn schema_version_check(
-        &self,
-        resp: Response,
-        client_version: Option<String>,
-    ) -> Result<Response, ApiError> {
+    /// As Twenty does, turns a response that failed GraphQL validation for a client sending
+    /// an older `X-Schema-Version` into "Schema version mismatch": the web app's signal to
+    /// refetch the metadata. Works on the response JSON before it is encoded.
+    fn schema_version_signal(&self, value: &mut Value, client_version: Option<&str>) {
         let current = self.metadata_version().to_string();
-        let stale = client_version.is_some_and(|v| v != current);
-        let mut resp = resp;
-        if stale {
-            let status = resp.status_code();
-            let mut value: Value = resp.json().await.unwrap_or(Value::Null);
-            let invalid = |v: &Value| {
-                v["errors"].as_array().is_some_and(|errors| {
-                    errors
-                        .iter()
-                        .any(|e| e["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED")
-                })
-            };
-            let mismatch = json!({
-                "message": "Schema version mismatch, please refresh the page.",
-                "extensions": { "code": "SCHEMA_VERSION_MISMATCH", "currentSchemaVersion": current },
-            });
-            match &mut value {
-                Value::Array(items) => {
-                    for item in items.iter_mut().filter(|i| invalid(i)) {
-                        *item = json!({ "errors": [mismatch.clone()] });
-                    }
+        if client_version.is_none_or(|v| v == current) {
+            return;
+        }
+        let invalid = |v: &Value| {
+            v["errors"].as_array().is_some_and(|errors| {
+                errors
+                    .iter()
+                    .any(|e| e["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED")
+            })
+        };
+        let mismatch = json!({ "errors": [{
+            "message": "Schema version mismatch, please refresh the page.",
+            "extensions": { "code": "SCHEMA_VERSION_MISMATCH", "currentSchemaVersion": current },
+        }] });
+        match value {
+            Value::Array(items) => {
+                for item in items.iter_mut().filter(|i| invalid(i)) {
+                    *item = mismatch.clone();
                 }
-                v if invalid(v) => *v = json!({ "errors": [mismatch] }),
-                _ => {}
             }
-            resp = encode::json(status, &value);
+            v if invalid(v) => *v = mismatch,
+            _ => {}
         }
-        let headers = Headers::new();
-        for (k, v) in resp.headers().entries() {
-            let _ = headers.append(&k, &v);
-        }
-        let _ = headers.set(HEADER_SCHEMA_VERSION, &current);
-        Ok(resp.with_headers(headers))
     }
 
     /// Checks the principal still belongs here and counts the request against the
@@ -367,10 +357,12 @@ impl WorkspaceActor {
         member: Option<&Value>,
         request_id: &str,
         body: &[u8],
+        client_version: Option<&str>,
     ) -> Result<Response, ApiError> {
         let schema = self.graphql_schema()?;
         let ctx = self.record_ctx(principal, member)?;
-        let (value, changes) = super::graphql::execute(&schema, ctx, body, request_id).await;
+        let (mut value, changes) = super::graphql::execute(&schema, ctx, body, request_id).await;
+        self.schema_version_signal(&mut value, client_version);
         // A quota refusal is a 402, so clients and proxies see it without parsing.
         let quota_hit = value["errors"].as_array().is_some_and(|e| {
             e.iter()
@@ -433,11 +425,7 @@ impl WorkspaceActor {
             "name": if name.is_empty() && matches!(principal, Principal::ApiKey { .. }) { "API".to_string() } else { name },
             "context": {},
         });
-        let quota = metadata::config_secs(
-            &self.env,
-            "WORKSPACE_RECORD_QUOTA",
-            super::graphql::DEFAULT_RECORD_QUOTA,
-        );
+        let quota = self.record_quota();
         let model = self.model()?;
         Ok(super::graphql::GqlCtx {
             storage: self.state.storage(),
@@ -449,6 +437,15 @@ impl WorkspaceActor {
             record_quota: quota,
             changes: RefCell::new(vec![]),
         })
+    }
+
+    /// Records this workspace may hold (`WORKSPACE_RECORD_QUOTA` overrides the default).
+    fn record_quota(&self) -> i64 {
+        metadata::config_secs(
+            &self.env,
+            "WORKSPACE_RECORD_QUOTA",
+            super::graphql::DEFAULT_RECORD_QUOTA,
+        )
     }
 
     /// After record operations: caches that depend on records, and the quota warning.
@@ -465,11 +462,7 @@ impl WorkspaceActor {
         // the member cache is cleared, so a removed member's sockets are dropped, not fed.
         self.publish(changes, member.and_then(|m| m["id"].as_str()));
         let model = self.model()?;
-        let quota = metadata::config_secs(
-            &self.env,
-            "WORKSPACE_RECORD_QUOTA",
-            super::graphql::DEFAULT_RECORD_QUOTA,
-        );
+        let quota = self.record_quota();
         let count = match self.record_count.get() {
             Some(n) if changes.is_empty() => n,
             _ => {
@@ -480,18 +473,15 @@ impl WorkspaceActor {
             }
         };
         if count * 100 >= quota * super::graphql::QUOTA_WARNING_PERCENT {
-            let headers = Headers::new();
-            for (k, v) in resp.headers().entries() {
-                let _ = headers.append(&k, &v);
-            }
-            let _ = headers.set(
-                "x-quota-warning",
-                &format!(
-                    "{count} of {quota} records used ({}%)",
-                    count * 100 / quota.max(1)
-                ),
+            let warning = format!(
+                "{count} of {quota} records used ({}%)",
+                count * 100 / quota.max(1)
             );
-            return Ok(resp.with_headers(headers));
+            return Ok(crate::gateway::with_header(
+                resp,
+                "x-quota-warning",
+                &warning,
+            ));
         }
         Ok(resp)
     }
@@ -742,6 +732,7 @@ impl WorkspaceActor {
         workspace_id: &str,
         request_id: &str,
         body: &[u8],
+        client_version: Option<&str>,
     ) -> Response {
         let access = self.access(workspace_id);
         let mc = MetaCtx {
@@ -750,8 +741,9 @@ impl WorkspaceActor {
             request_id: request_id.to_string(),
             workspace: Some(access.clone() as Rc<dyn WorkspaceAccess>),
         };
-        let value = metadata::execute(mc, body).await;
+        let mut value = metadata::execute(mc, body).await;
         self.settle(&access, workspace_id).await;
+        self.schema_version_signal(&mut value, client_version);
         encode::json(200, &value)
     }
 
@@ -892,12 +884,14 @@ struct ActorAccess {
 }
 
 impl ActorAccess {
-    fn members_object(&self) -> Option<crate::schema::metadata::ObjectMetadata> {
-        self.model
-            .borrow()
-            .as_ref()?
-            .object("workspaceMember")
-            .cloned()
+    /// The workspaceMember object, borrowed from the current model (no copy).
+    fn members_object(
+        &self,
+    ) -> Option<std::cell::Ref<'_, crate::schema::metadata::ObjectMetadata>> {
+        std::cell::Ref::filter_map(self.model.borrow(), |m| {
+            m.as_ref()?.object("workspaceMember")
+        })
+        .ok()
     }
 }
 

@@ -17,9 +17,7 @@ const MAX_AUTHORIZATION_LEN: usize = 8 * 1024;
 pub async fn authenticate(req: &Request, env: &Env) -> Result<Principal, TokenError> {
     let header = match req.headers().get("authorization") {
         Ok(Some(h)) => h,
-        // Documentation links carry the token in the query (`/open-api/core?token=`), as
-        // Twenty's do: a browser cannot add a header to a link.
-        _ => match open_api_token(req) {
+        _ => match header_less_token(req) {
             Some(token) => format!("Bearer {token}"),
             None => return Ok(Principal::Anonymous),
         },
@@ -35,8 +33,16 @@ pub async fn authenticate(req: &Request, env: &Env) -> Result<Principal, TokenEr
     Principal::from_claims(claims)
 }
 
-fn open_api_token(req: &Request) -> Option<String> {
-    if !req.path().starts_with("/open-api/") {
+/// Where a client cannot set `Authorization`, the token comes another way: documentation
+/// links carry it in the query (`/open-api/core?token=`, as Twenty's do), and browsers
+/// offer it as a WebSocket subprotocol (`Sec-WebSocket-Protocol: twenty-edge, <token>`).
+fn header_less_token(req: &Request) -> Option<String> {
+    let path = req.path();
+    if path == "/ws" {
+        let offered = req.headers().get("sec-websocket-protocol").ok()??;
+        return super::realtime::protocol_token(&offered).map(str::to_string);
+    }
+    if !path.starts_with("/open-api/") {
         return None;
     }
     let url = req.url().ok()?;

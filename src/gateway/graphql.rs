@@ -18,7 +18,8 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Client headers an actor needs to see.
 const FORWARDED_HEADERS: &[&str] = &["x-schema-version", "x-locale", "x-app-version"];
 
-async fn body(req: &mut Request) -> Result<Vec<u8>, QueryError> {
+/// The request body, bounded by [`MAX_BODY_BYTES`].
+pub(super) async fn body(req: &mut Request) -> Result<Vec<u8>, QueryError> {
     let bytes = req
         .bytes()
         .await

@@ -7,7 +7,6 @@ use super::{metadata_cache, RequestContext};
 use crate::encode;
 use crate::error::ApiError;
 use crate::identity::principal::Principal;
-use crate::schema::error::{ErrorKind, QueryError};
 use crate::schema::openapi;
 
 pub async fn document(
@@ -18,9 +17,7 @@ pub async fn document(
     which: &str,
 ) -> Result<Response, ApiError> {
     let Some(workspace_id) = principal.workspace_id() else {
-        let e = QueryError::new(ErrorKind::Forbidden, "Missing authentication token")
-            .with_sub_code("FORBIDDEN_EXCEPTION");
-        return Ok(encode::rest_auth_error(&e));
+        return Ok(super::rest::workspace_required(principal));
     };
     let model = match metadata_cache::model(env, workspace_id, principal, &rc.request_id).await? {
         Ok(m) => m,

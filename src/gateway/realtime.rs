@@ -23,8 +23,7 @@ use super::RequestContext;
 use crate::actors::protocol::{HEADER_WS_TICKET, PATH_WS_CONNECT, PATH_WS_TICKET};
 use crate::error::ApiError;
 use crate::identity::directory::Directory;
-use crate::identity::keyring;
-use crate::identity::principal::{Principal, REQUEST_TOKEN_TYPES};
+use crate::identity::principal::Principal;
 
 /// The subprotocol a client offers next to its token, and the one the server answers.
 pub const SUBPROTOCOL: &str = "twenty-edge";
@@ -62,7 +61,8 @@ pub async fn ticket(
 }
 
 /// `GET /ws`: authenticates the upgrade and hands it to the workspace's actor.
-/// `principal` is what `Authorization: Bearer` gave (anonymous when absent).
+/// `principal` is what `Authorization: Bearer` or the offered subprotocol gave (anonymous
+/// when neither).
 pub async fn connect(
     req: &Request,
     env: &Env,
@@ -108,16 +108,7 @@ pub async fn connect(
         forwarded.push((HEADER_WS_TICKET.to_string(), ticket));
         (workspace_id, None)
     } else {
-        let principal = match offered.as_deref().and_then(protocol_token) {
-            Some(token) => {
-                let claims = keyring::verify(env, token, REQUEST_TOKEN_TYPES)
-                    .await
-                    .map_err(|_| ApiError::Unauthorized("Invalid or expired token".into()))?;
-                Principal::from_claims(claims)
-                    .map_err(|_| ApiError::Unauthorized("Invalid token type".into()))?
-            }
-            None => principal,
-        };
+        // `principal` came from `Authorization` or the offered subprotocol (gateway::auth).
         (workspace_of(&principal)?, Some(principal))
     };
     rc.workspace_id = Some(workspace_id.clone());
@@ -185,9 +176,7 @@ pub fn ticket_workspace(ticket: &str) -> Option<&str> {
         return None;
     }
     let (workspace, secret) = ticket.split_once('.')?;
-    let uuid_like =
-        workspace.len() == 36 && workspace.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-    (uuid_like && !secret.is_empty()).then_some(workspace)
+    (crate::schema::write::is_uuid(workspace) && !secret.is_empty()).then_some(workspace)
 }
 
 #[cfg(test)]

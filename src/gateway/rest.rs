@@ -4,12 +4,20 @@
 use worker::{Env, Method, Request, Response};
 
 use super::forward::{self, ActorRequest};
-use super::graphql::MAX_BODY_BYTES;
 use super::RequestContext;
 use crate::encode;
 use crate::error::ApiError;
 use crate::identity::principal::Principal;
 use crate::schema::error::{ErrorKind, QueryError};
+
+/// The REST answer to a principal without a workspace: Twenty says 403 FORBIDDEN_EXCEPTION
+/// on its REST surface (`/rest`, `/open-api`), also when no token was sent.
+pub fn workspace_required(principal: &Principal) -> Response {
+    let mut e = super::graphql::workspace_required(principal);
+    e.kind = ErrorKind::Forbidden;
+    e.sub_code = Some("FORBIDDEN_EXCEPTION".into());
+    encode::rest_auth_error(&e)
+}
 
 pub async fn forward(
     mut req: Request,
@@ -18,11 +26,7 @@ pub async fn forward(
     principal: Principal,
 ) -> Result<Response, ApiError> {
     let Some(workspace_id) = principal.workspace_id().map(str::to_string) else {
-        // Twenty answers a REST call without a token with 403 FORBIDDEN_EXCEPTION.
-        let mut e = super::graphql::workspace_required(&principal);
-        e.kind = ErrorKind::Forbidden;
-        e.sub_code = Some("FORBIDDEN_EXCEPTION".into());
-        return Ok(encode::rest_auth_error(&e));
+        return Ok(workspace_required(&principal));
     };
     // workers-rs reads an unknown method (e.g. QUERY) as GET: check the raw one.
     let raw_method = req.inner().method().to_ascii_uppercase();
@@ -35,12 +39,10 @@ pub async fn forward(
             format!("Method {raw_method} is not supported on /rest"),
         )));
     }
-    let bytes = req.bytes().await.unwrap_or_default();
-    if bytes.len() > MAX_BODY_BYTES {
-        return Ok(encode::rest_error(&QueryError::bad_input(format!(
-            "Request body larger than {MAX_BODY_BYTES} bytes"
-        ))));
-    }
+    let bytes = match super::graphql::body(&mut req).await {
+        Ok(b) => b,
+        Err(e) => return Ok(encode::rest_error(&e)),
+    };
     let url = req.url()?;
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),

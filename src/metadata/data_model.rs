@@ -12,6 +12,7 @@ use crate::schema::metadata::{
     FieldMetadata, ObjectMetadata, OnDelete, RelationType, WorkspaceModel,
 };
 use crate::schema::model_change;
+use crate::schema::rest;
 
 /// Twenty attributes standard metadata to its "standard application"; one fixed id stands
 /// for it here.
@@ -399,20 +400,8 @@ pub fn rest(
     let model = ws
         .model()
         .ok_or_else(|| QueryError::internal("workspace has no model"))?;
-    let input = || -> QueryResult<Value> {
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(json!({}));
-        }
-        serde_json::from_slice(body)
-            .map_err(|e| QueryError::bad_input(format!("Invalid JSON body: {e}")))
-    };
-    let checked = |id: &str| -> QueryResult<String> {
-        if crate::schema::write::is_uuid(id) {
-            Ok(id.to_lowercase())
-        } else {
-            Err(QueryError::bad_input(format!("'{id}' is not a valid UUID")))
-        }
-    };
+    let input = || rest::body_json(body);
+    let checked = rest::checked_id;
     let not_found = |what: &str| {
         QueryError::new(
             crate::schema::error::ErrorKind::NotFound,

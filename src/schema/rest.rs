@@ -70,6 +70,23 @@ pub enum RestOp {
     Merge,
 }
 
+/// A record id from a path: a UUID, lower-cased, or Twenty's 400.
+pub fn checked_id(id: &str) -> QueryResult<String> {
+    if is_uuid(id) {
+        Ok(id.to_lowercase())
+    } else {
+        Err(bad(format!("'{id}' is not a valid UUID")))
+    }
+}
+
+/// A request body as JSON (an empty body is `{}`).
+pub fn body_json(body: &[u8]) -> QueryResult<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body).map_err(|e| bad(format!("Invalid JSON body: {e}")))
+}
+
 /// Parses `/rest/...` (Twenty's `parseCorePath`, plus the older `/rest/restore/{plural}`).
 pub fn parse_route(method: &str, path: &str) -> QueryResult<Route> {
     let rest = path.strip_prefix("/rest").unwrap_or(path);
@@ -78,13 +95,6 @@ pub fn parse_route(method: &str, path: &str) -> QueryResult<Route> {
         bad(format!(
             "Query path '{path}' invalid. Valid examples: /rest/companies/id or /rest/companies or /rest/batch/companies"
         ))
-    };
-    let checked_id = |id: &str| -> QueryResult<String> {
-        if is_uuid(id) {
-            Ok(id.to_lowercase())
-        } else {
-            Err(bad(format!("'{id}' is not a valid UUID")))
-        }
     };
     let route = |plural: &str, id: Option<String>, op| Route {
         plural: plural.to_string(),

@@ -532,6 +532,16 @@ impl TestServer {
         body["data"].clone()
     }
 
+    /// The admin view of a workspace's actor (`GET /admin/actors/workspaces/{id}`).
+    pub fn inspect(&self, workspace_id: &str) -> Value {
+        let resp = self
+            .get(&format!("/admin/actors/workspaces/{workspace_id}"))
+            .bearer(&self.admin_token())
+            .send();
+        assert_eq!(resp.status, 200, "{}", resp.text);
+        resp.json()
+    }
+
     /// The id of the object named `singular` in the session's workspace.
     pub fn object_id(&self, s: &Session, singular: &str) -> String {
         let data = self.meta_ok(
