@@ -7,6 +7,7 @@ pub mod migrations;
 pub mod protocol;
 pub mod realtime;
 pub mod rest;
+pub mod socket_index;
 pub mod sql;
 pub mod store;
 pub mod workspace;

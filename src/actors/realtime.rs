@@ -18,10 +18,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use worker::{Request, Response, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
 use super::protocol::HEADER_WS_TICKET;
+use super::socket_index::SocketIndex;
 use super::sql;
 use super::workspace::WorkspaceActor;
 use crate::error::ApiError;
@@ -32,10 +33,15 @@ use crate::schema::engine::Change;
 use crate::schema::error::{ErrorKind, QueryError};
 use crate::schema::metadata::WorkspaceModel;
 
-/// Open sockets one workspace actor accepts. Every committed change walks all sockets (and
-/// reads each attachment), so this bounds the cost a mutation pays for fan-out; workerd's
-/// own ceiling per object is far higher (32k).
-pub const MAX_SOCKETS_PER_ACTOR: usize = 1_000;
+/// Open sockets one workspace actor accepts. A committed change costs one send per
+/// subscriber of its topic (the [`SocketIndex`] finds them without a scan), so this bounds
+/// the worst fan-out a mutation pays for: twice the 10,000 the realtime bench holds, well
+/// under workerd's own ceiling of 32,768 WebSockets per object.
+pub const MAX_SOCKETS_PER_ACTOR: usize = 20_000;
+/// Closed sockets remembered to ignore their second close/error event (workerd can report
+/// both, back to back). A bounded FIFO: an event arriving thousands of closes later is not
+/// a duplicate worth remembering.
+const CLOSED_SIDS_REMEMBERED: usize = 4_096;
 /// Topics one socket may follow. Subscriptions live in the socket's attachment, which
 /// workerd caps in size (see [`MAX_ATTACHMENT_BYTES`]); 16 topics of at most
 /// [`MAX_TOPIC_LEN`] characters fit with room for the rest.
@@ -83,9 +89,12 @@ pub struct Local {
     pub started_at: f64,
     /// Sockets whose close or error has been handled. workerd can report both for one
     /// socket and may still list it in `get_websockets()` while its close handler runs;
-    /// skipping these keeps presence counts right and emits one `leave`. Pruned to the
-    /// sockets workerd still lists, so it stays bounded by [`MAX_SOCKETS_PER_ACTOR`].
-    closed: RefCell<HashSet<String>>,
+    /// skipping these keeps presence counts right and emits one `leave`. At most
+    /// [`CLOSED_SIDS_REMEMBERED`], oldest forgotten first.
+    closed: RefCell<(HashSet<String>, VecDeque<String>)>,
+    /// Open sockets by id, topic and member; `None` until first used after a wake (or
+    /// after a panic dropped it), then rebuilt from `get_websockets()`.
+    index: RefCell<Option<SocketIndex<WebSocket>>>,
     /// Per-socket frame windows, by sid. In memory on purpose, like the workspace's
     /// request window: a wake forgets at most a minute of counting. Entries leave with
     /// their socket, so this is bounded by [`MAX_SOCKETS_PER_ACTOR`].
@@ -97,9 +106,35 @@ impl Local {
     pub fn started_now() -> Self {
         Local {
             started_at: worker::Date::now().as_millis() as f64,
-            closed: RefCell::new(HashSet::new()),
+            closed: RefCell::new((HashSet::new(), VecDeque::new())),
+            index: RefCell::new(None),
             frames: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Forgets the socket index (a panic may have left it half-updated); the next use
+    /// rebuilds it from workerd's list.
+    pub fn drop_index(&self) {
+        self.index.replace(None);
+    }
+
+    fn is_closed(&self, sid: &str) -> bool {
+        self.closed.borrow().0.contains(sid)
+    }
+
+    /// Records a handled close; false if it was already handled.
+    fn mark_closed(&self, sid: &str) -> bool {
+        let mut closed = self.closed.borrow_mut();
+        if !closed.0.insert(sid.to_string()) {
+            return false;
+        }
+        closed.1.push_back(sid.to_string());
+        if closed.1.len() > CLOSED_SIDS_REMEMBERED {
+            if let Some(old) = closed.1.pop_front() {
+                closed.0.remove(&old);
+            }
+        }
+        true
     }
 }
 
@@ -260,8 +295,13 @@ fn error_frame(topic: Option<&str>, code: &str, message: &str) -> Value {
 }
 
 fn send(ws: &WebSocket, frame: &Value) {
+    send_text(ws, &frame.to_string());
+}
+
+/// Sends an already serialized frame: a fan-out serializes once, not once per socket.
+fn send_text(ws: &WebSocket, text: &str) {
     // A socket can close between listing and sending; its close handler cleans up.
-    if let Err(e) = ws.send_with_str(frame.to_string()) {
+    if let Err(e) = ws.send_with_str(text) {
         tracing::debug!(error = %e, "realtime send failed");
     }
 }
@@ -389,8 +429,7 @@ impl WorkspaceActor {
             .admit(&principal, workspace_id)
             .await
             .map_err(|(e, d)| admission_error(e, d.map(|d| d.retry_after)))?;
-        let live = self.sockets();
-        if live.len() >= MAX_SOCKETS_PER_ACTOR {
+        if self.with_index(|ix| ix.len()) >= MAX_SOCKETS_PER_ACTOR {
             return Err(ApiError::ServiceUnavailable(format!(
                 "This workspace has {MAX_SOCKETS_PER_ACTOR} realtime connections open; retry later"
             )));
@@ -421,63 +460,80 @@ impl WorkspaceActor {
         {
             self.state.set_websocket_auto_response(&pair);
         }
-        if let Some(member_id) = &attachment.workspace_member_id {
-            let mut all: Vec<&Attachment> = live.iter().map(|(_, a)| a).collect();
-            all.push(&attachment);
-            let first = !live
-                .iter()
-                .any(|(_, a)| a.workspace_member_id.as_ref() == Some(member_id));
-            if first {
-                let entry = presence(all)
-                    .into_iter()
-                    .find(|e| e["workspaceMemberId"] == member_id.as_str());
-                self.broadcast_presence(&live, workspace_id, "join", member_id, entry);
-            }
+        let member_id = attachment.workspace_member_id.clone();
+        let since = attachment.connected_at.clone();
+        let connections = self.with_index(|ix| ix.insert(pair.server.clone(), attachment));
+        if let (Some(member_id), 1) = (member_id, connections) {
+            let entry = json!({ "connections": 1, "since": since });
+            self.broadcast_presence(workspace_id, "join", &member_id, entry);
         }
         Ok(Response::from_websocket(pair.client)?)
     }
 
-    /// Open sockets with their state, minus those already closed.
-    fn sockets(&self) -> Vec<(WebSocket, Attachment)> {
-        let closed = self.realtime.closed.borrow();
-        self.state
-            .get_websockets()
-            .into_iter()
-            .filter_map(|ws| load_attachment(&ws).map(|a| (ws, a)))
-            .filter(|(_, a)| !closed.contains(&a.sid))
-            .collect()
+    /// Runs `f` on the socket index, building it first if this instance has none yet.
+    /// `f` must not call back into realtime (the index is borrowed while it runs).
+    fn with_index<R>(&self, f: impl FnOnce(&mut SocketIndex<WebSocket>) -> R) -> R {
+        let mut slot = self.realtime.index.borrow_mut();
+        let ix = slot.get_or_insert_with(|| {
+            let mut ix = SocketIndex::default();
+            for ws in self.state.get_websockets() {
+                if let Some(a) = load_attachment(&ws) {
+                    if !self.realtime.is_closed(&a.sid) {
+                        ix.insert(ws, a);
+                    }
+                }
+            }
+            ix
+        });
+        f(ix)
     }
 
-    /// Open sockets whose member still belongs to the workspace; the others (a member
-    /// removed since connecting) are closed with 4403 and get nothing more. Members are
-    /// cached, so this costs one lookup per distinct member at most.
-    fn members_sockets(&self) -> Vec<(WebSocket, Attachment)> {
-        let mut gone: HashSet<String> = HashSet::new();
-        let mut kept = vec![];
-        for (ws, a) in self.sockets() {
-            if let Some(m) = &a.workspace_member_id {
-                // Only a definite "no such member": a failed lookup is not a removal.
-                if gone.contains(m) || matches!(self.member_record(m), Ok(None)) {
-                    gone.insert(m.clone());
+    /// The sockets following `topic` whose member still belongs to the workspace; the
+    /// others (a member removed since connecting) are closed with 4403 and get nothing
+    /// more. Members are cached, so this costs one lookup per distinct member at most.
+    fn subscribers(&self, topic: &str, gone: &mut HashSet<String>) -> Vec<WebSocket> {
+        let listed: Vec<(WebSocket, Option<String>)> = self.with_index(|ix| {
+            ix.subscribers(topic)
+                .map(|(ws, a)| (ws.clone(), a.workspace_member_id.clone()))
+                .collect()
+        });
+        let mut kept = Vec::with_capacity(listed.len());
+        let mut present: HashSet<String> = HashSet::new();
+        for (ws, member) in listed {
+            if let Some(m) = member {
+                if gone.contains(&m) {
                     let _ = ws.close(Some(4403), Some("not a member"));
                     continue;
                 }
+                // Only a definite "no such member": a failed lookup is not a removal.
+                if !present.contains(&m) {
+                    if matches!(self.member_record(&m), Ok(None)) {
+                        let _ = ws.close(Some(4403), Some("not a member"));
+                        gone.insert(m);
+                        continue;
+                    }
+                    present.insert(m);
+                }
             }
-            kept.push((ws, a));
+            kept.push(ws);
         }
         kept
     }
 
-    fn broadcast_presence(
-        &self,
-        sockets: &[(WebSocket, Attachment)],
-        workspace_id: &str,
-        action: &str,
-        member_id: &str,
-        entry: Option<Value>,
-    ) {
+    /// Sends `frame` to every socket following `topic` (serialized once).
+    fn fan_out(&self, topic: &str, frame: &Value, gone: &mut HashSet<String>) {
+        let targets = self.subscribers(topic, gone);
+        if targets.is_empty() {
+            return;
+        }
+        let text = frame.to_string();
+        for ws in &targets {
+            send_text(ws, &text);
+        }
+    }
+
+    fn broadcast_presence(&self, workspace_id: &str, action: &str, member_id: &str, entry: Value) {
         let topic = format!("presence:{workspace_id}");
-        let entry = entry.unwrap_or_else(|| json!({ "connections": 0, "since": null }));
         let frame = json!({
             "type": "subscription",
             "topic": topic,
@@ -488,11 +544,12 @@ impl WorkspaceActor {
                 "since": entry["since"],
             },
         });
-        for (ws, a) in sockets {
-            if a.topics.contains(&topic) {
-                send(ws, &frame);
-            }
-        }
+        self.fan_out(&topic, &frame, &mut HashSet::new());
+    }
+
+    /// Who is connected now (the `presence` answer).
+    fn presence_now(&self) -> Vec<Value> {
+        self.with_index(|ix| presence(ix.attachments()))
     }
 
     /// Publishes committed changes, in commit order, to `record:` subscribers, and creates
@@ -516,10 +573,23 @@ impl WorkspaceActor {
     ) -> Result<(), ApiError> {
         let model = self.model()?;
         let notifications = self.notify_assignments(&model, changes, workspace_member_id)?;
-        let sockets = self.members_sockets();
-        let Some(workspace_id) = sockets.first().map(|(_, a)| a.workspace_id.clone()) else {
-            return Ok(());
+        let Some(workspace_id) =
+            self.with_index(|ix| ix.attachments().next().map(|a| a.workspace_id.clone()))
+        else {
+            return Ok(()); // nobody connected
         };
+        // A removed member's sockets close (4403) whatever they follow, and get nothing.
+        let mut gone = HashSet::new();
+        for c in changes {
+            if c.object == "workspaceMember" && matches!(c.action, "deleted" | "destroyed") {
+                let sockets: Vec<WebSocket> =
+                    self.with_index(|ix| ix.sockets_of_member(&c.record_id).cloned().collect());
+                for ws in sockets {
+                    let _ = ws.close(Some(4403), Some("not a member"));
+                }
+                gone.insert(c.record_id.clone());
+            }
+        }
         for change in changes {
             let Some(object) = model
                 .objects
@@ -529,24 +599,20 @@ impl WorkspaceActor {
                 continue;
             };
             let topic = format!("record:{workspace_id}:{}", object.id);
-            let mut frame = None;
-            for (ws, a) in &sockets {
-                if a.topics.contains(&topic) {
-                    let frame = frame.get_or_insert_with(|| {
-                        record_event(&topic, change, &object.name_singular, workspace_member_id)
-                    });
-                    send(ws, frame);
-                }
+            let targets = self.subscribers(&topic, &mut gone);
+            if targets.is_empty() {
+                continue;
+            }
+            let frame = record_event(&topic, change, &object.name_singular, workspace_member_id)
+                .to_string();
+            for ws in &targets {
+                send_text(ws, &frame);
             }
         }
         for (user_id, notification) in notifications {
             let topic = format!("notification:{user_id}");
             let frame = notification_frame(&topic, "created", notification);
-            for (ws, a) in &sockets {
-                if a.topics.contains(&topic) {
-                    send(ws, &frame);
-                }
-            }
+            self.fan_out(&topic, &frame, &mut gone);
         }
         Ok(())
     }
@@ -683,8 +749,7 @@ impl WorkspaceActor {
             "ping" => send(&ws, &json!({ "type": "pong" })),
             "pong" => {}
             "presence" => {
-                let sockets = self.sockets();
-                let members = presence(sockets.iter().map(|(_, a)| a));
+                let members = self.presence_now();
                 send(
                     &ws,
                     &json!({ "type": "presence", "data": { "workspaceId": me.workspace_id, "members": members } }),
@@ -700,7 +765,10 @@ impl WorkspaceActor {
                 };
                 me.topics.retain(|t| t != topic);
                 match save_attachment(&ws, &me) {
-                    Ok(()) => send(&ws, &json!({ "type": "unsubscribed", "topic": topic })),
+                    Ok(()) => {
+                        self.with_index(|ix| ix.set_topics(&me.sid, &me.topics));
+                        send(&ws, &json!({ "type": "unsubscribed", "topic": topic }))
+                    }
                     Err(e) => send(&ws, &error_frame(Some(topic), "INTERNAL_ERROR", &e)),
                 }
             }
@@ -765,13 +833,14 @@ impl WorkspaceActor {
             }
             me.topics.push(topic.to_string());
             if let Err(e) = save_attachment(ws, me) {
+                me.topics.pop();
                 return send(ws, &error_frame(Some(topic), "LIMIT_EXCEEDED", &e));
             }
+            self.with_index(|ix| ix.set_topics(&me.sid, &me.topics));
         }
         match parse_topic(topic) {
             Some(Topic::Presence { workspace_id }) => {
-                let sockets = self.sockets();
-                let members = presence(sockets.iter().map(|(_, a)| a));
+                let members = self.presence_now();
                 send(
                     ws,
                     &json!({
@@ -881,38 +950,22 @@ impl WorkspaceActor {
         let Some(me) = load_attachment(ws) else {
             return;
         };
-        if !self.realtime.closed.borrow_mut().insert(me.sid.clone()) {
+        if !self.realtime.mark_closed(&me.sid) {
             return; // close after error, or the reverse: handled once
         }
         // Completes the closing handshake; fails harmlessly if the socket is already gone.
         let _ = ws.close(Some(1000), Some("closed"));
-        let listed: HashSet<String> = self
-            .state
-            .get_websockets()
-            .iter()
-            .filter_map(load_attachment)
-            .map(|a| a.sid)
-            .collect();
-        self.realtime
-            .closed
-            .borrow_mut()
-            .retain(|sid| listed.contains(sid));
         self.realtime.frames.borrow_mut().remove(&me.sid);
-        // Keep this socket's sid even if workerd no longer lists it: a late second event
-        // for it must still be ignored.
-        self.realtime.closed.borrow_mut().insert(me.sid.clone());
-        let Some(member_id) = &me.workspace_member_id else {
-            return;
-        };
-        let sockets = self.sockets();
-        if sockets
-            .iter()
-            .any(|(_, a)| a.workspace_member_id.as_ref() == Some(member_id))
-        {
-            return;
+        let member = me.workspace_member_id.as_deref();
+        // An index built just now (first event after a wake) already skips this socket.
+        let left = self.with_index(|ix| {
+            ix.remove(&me.sid);
+            member.map(|m| ix.member_connections(m))
+        });
+        if let (Some(member_id), Some(0)) = (member, left) {
+            let entry = json!({ "connections": 0, "since": me.connected_at });
+            self.broadcast_presence(&me.workspace_id, "leave", member_id, entry);
         }
-        let entry = json!({ "connections": 0, "since": me.connected_at });
-        self.broadcast_presence(&sockets, &me.workspace_id, "leave", member_id, Some(entry));
     }
 }
 

@@ -585,6 +585,7 @@ impl WorkspaceActor {
         self.version.set(None);
         self.record_count.set(None);
         self.members.borrow_mut().clear();
+        self.realtime.drop_index();
     }
 
     fn after_socket_event(&self, outcome: Result<(), String>) {
