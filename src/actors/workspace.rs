@@ -538,7 +538,35 @@ impl WorkspaceActor {
         if !applied.is_empty() {
             tracing::info!(applied = ?applied, "actor storage migrated");
         }
+        self.upgrade_record_ddl()?;
         self.migrated.set(true);
+        Ok(())
+    }
+
+    /// Brings record tables' indexes up to [`RECORD_DDL_VERSION`] (see there).
+    fn upgrade_record_ddl(&self) -> Result<(), ApiError> {
+        use crate::schema::ddl::RECORD_DDL_VERSION;
+        let version: i64 = self
+            .meta("recordDdlVersion")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        if version >= RECORD_DDL_VERSION {
+            return Ok(());
+        }
+        let s = self.state.storage().sql();
+        let model = self.model()?;
+        store::ensure_tables(&s, &model)?;
+        sql::exec(
+            &s,
+            "INSERT INTO _actor_meta (key, value) VALUES ('recordDdlVersion', ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            vec![RECORD_DDL_VERSION.to_string().into()],
+        )?;
+        tracing::info!(
+            from = version,
+            to = RECORD_DDL_VERSION,
+            "record indexes upgraded"
+        );
         Ok(())
     }
 

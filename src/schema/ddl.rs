@@ -16,6 +16,13 @@ pub fn json_path(keys: &[&str]) -> String {
     p
 }
 
+/// Version of the DDL [`object_ddl`] derives from a model. Record tables follow each
+/// workspace's own model, so their DDL cannot be a numbered SQL migration; instead an actor
+/// whose `_actor_meta.recordDdlVersion` is lower re-runs [`object_ddl`] (idempotent) for
+/// every object once, when it wakes. Raise it whenever [`object_ddl`] gains something.
+/// 2: position indexes.
+pub const RECORD_DDL_VERSION: i64 = 2;
+
 /// DDL that makes storage match an object: its table and indexes (idempotent).
 pub fn object_ddl(model: &WorkspaceModel, o: &ObjectMetadata) -> Vec<String> {
     let table = ident(&o.table());
@@ -23,6 +30,18 @@ pub fn object_ddl(model: &WorkspaceModel, o: &ObjectMetadata) -> Vec<String> {
         "CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, deleted_at TEXT, \
          data TEXT NOT NULL CHECK (json_valid(data)))"
     )];
+    // New records go first (or last): that reads the smallest (largest) position, which
+    // without an index is a scan of the whole table on every create.
+    if let Some(p) = o
+        .active_fields()
+        .find(|f| f.field_type == FieldType::Position)
+    {
+        ddl.push(format!(
+            "CREATE INDEX IF NOT EXISTS {} ON {table} (json_extract(data, '{}'))",
+            ident(&format!("pos_{}", o.id.replace('-', ""))),
+            json_path(&[&p.storage_key()])
+        ));
+    }
     for f in o.active_fields() {
         let [fk, uq] = index_names(o, f);
         if f.is_many_to_one() && model.target_of(f).is_some() {
@@ -65,4 +84,34 @@ fn index_names(o: &ObjectMetadata, f: &FieldMetadata) -> [String; 2] {
 /// new model by [`object_ddl`]).
 pub fn field_index_names(o: &ObjectMetadata, f: &FieldMetadata) -> Vec<String> {
     index_names(o, f).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_with_a_position_get_a_position_index() {
+        let mut n = 0;
+        let model = crate::schema::standard::standard_model("2026-01-01T00:00:00Z", &mut || {
+            n += 1;
+            format!("00000000-0000-4000-8000-{n:012}")
+        });
+        let person = model.object("person").unwrap();
+        let ddl = object_ddl(&model, person);
+        let expr = format!("(json_extract(data, '{}'))", json_path(&["position"]));
+        assert!(
+            ddl.iter()
+                .any(|s| s.contains("CREATE INDEX IF NOT EXISTS \"pos_") && s.ends_with(&expr)),
+            "{ddl:#?}"
+        );
+        // Objects without a position field get none.
+        for o in model
+            .objects
+            .iter()
+            .filter(|o| o.field("position").is_none())
+        {
+            assert!(!object_ddl(&model, o).iter().any(|s| s.contains("pos_")));
+        }
+    }
 }

@@ -799,8 +799,10 @@ impl<'a> Engine<'a> {
             } else {
                 "max"
             };
+            // The same expression as the position index (`ddl::object_ddl`), so it is used.
             let rows = self.db.query(&Sql::new(format!(
-                "SELECT {agg}(json_extract(data, '$.\"position\"')) AS p FROM {}",
+                "SELECT {agg}(json_extract(data, '{}')) AS p FROM {}",
+                super::ddl::json_path(&["position"]),
                 table(o)
             )))?;
             let edge = rows
