@@ -30,6 +30,7 @@ const WORKSPACE_PER_MINUTE: usize = 1_000;
 const CREATE: &str = "mutation($d: PersonCreateInput!) { createPerson(data: $d) { id } }";
 const BY_ID: &str = "query($id: UUID!) { person(filter: {id: {eq: $id}}) { id name { firstName lastName } jobTitle } }";
 const LIST: &str = "query { people(filter: {jobTitle: {eq: \"bench\"}}, first: 60) { edges { node { id name { firstName lastName } jobTitle emails { primaryEmail } } } } }";
+const TYPENAME: &str = "{ __typename }";
 const UPDATE: &str = "mutation($id: UUID!, $d: PersonUpdateInput!) { updatePerson(id: $id, data: $d) { id jobTitle } }";
 
 struct Args {
@@ -249,6 +250,19 @@ fn main() {
 
     eprintln!("floor: GET {floor_path}");
     scenario("floor", None, None, &|_| Call::Get(floor_path), &ok_200);
+
+    // The cheapest request that reaches the workspace's actor: gateway, token, the hop to
+    // the Durable Object, admission and GraphQL with no storage. No target: it shows how
+    // much of each operation below is the hop every workspace request pays.
+    eprintln!("actor floor: signing up");
+    let token = bench.new_workspace(&format!("bench-{run_id}-hop@example.com"));
+    scenario(
+        "actor floor ({ __typename })",
+        None,
+        Some(&token),
+        &|_| Call::Graphql(TYPENAME, json!({})),
+        &graphql_ok,
+    );
 
     // Each GraphQL scenario gets its own fresh workspace, so its setup, warm-up and
     // measured requests fit in one workspace's budget and scenarios do not see each
