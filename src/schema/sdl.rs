@@ -249,19 +249,47 @@ fn output_field(
 
 /// The default resolver: the parent's entry for this field's response key (alias, so one
 /// root resolver can answer the same field twice with different arguments), else its name.
+/// Objects and lists are lent to the children, not copied: a 60-row connection would
+/// otherwise be deep-copied once per level of nesting.
 fn read_from_parent<'a>(
     ctx: &ResolverContext<'a>,
     name: &str,
     leaf: bool,
 ) -> Option<FieldValue<'a>> {
-    let Some(Value::Object(parent)) = ctx.parent_value.as_value() else {
+    let parent: &'a FieldValue<'a> = ctx.parent_value;
+    let Some(Value::Object(parent)) = parent
+        .as_value()
+        .or_else(|| parent.downcast_ref::<Value>())
+    else {
         return None;
     };
     let alias = ctx.ctx.item.node.alias.as_ref().map(|a| a.node.as_str());
     let value = alias
         .and_then(|a| parent.get(a))
         .or_else(|| parent.get(name))?;
-    into_field_value(value.clone(), leaf)
+    lend_field_value(value, leaf)
+}
+
+/// [`into_field_value`] for a value the parent owns: leaves are copied (they are what the
+/// response is made of), objects are borrowed.
+fn lend_field_value<'a>(value: &'a Value, leaf: bool) -> Option<FieldValue<'a>> {
+    match value {
+        Value::Null => None,
+        v if leaf => Some(FieldValue::value(v.clone())),
+        Value::Object(map) => {
+            let fv = FieldValue::borrowed_any(value);
+            Some(match map.get("__typename") {
+                Some(Value::String(t)) => fv.with_type(t.clone()),
+                _ => fv,
+            })
+        }
+        Value::List(items) => Some(FieldValue::list(
+            items
+                .iter()
+                .map(|v| lend_field_value(v, false).unwrap_or(FieldValue::NULL)),
+        )),
+        other => Some(FieldValue::value(other.clone())),
+    }
 }
 
 /// The named type at the bottom of list and non-null wrappers.
