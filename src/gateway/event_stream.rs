@@ -21,6 +21,7 @@ use futures::channel::mpsc::{unbounded, UnboundedReceiver};
 use futures::stream::{self, BoxStream};
 use futures::{Stream, StreamExt};
 use serde_json::Value;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -302,8 +303,11 @@ impl Bridge {
     fn new(ws: WebSocket) -> worker::Result<Bridge> {
         ws.accept()?;
         let (tx, rx) = unbounded::<Option<String>>();
+        // Closures must be unwind-safe (the wasm is built with panic=unwind); a sender that
+        // a panic interrupted can at worst drop a frame.
+        let tx = AssertUnwindSafe(tx);
         let on_message = {
-            let tx = tx.clone();
+            let tx = AssertUnwindSafe((*tx).clone());
             Closure::<dyn FnMut(worker::web_sys::MessageEvent)>::new(
                 move |e: worker::web_sys::MessageEvent| {
                     if let Some(text) = e.data().as_string() {
@@ -313,7 +317,7 @@ impl Bridge {
             )
         };
         let on_close = {
-            let tx = tx.clone();
+            let tx = AssertUnwindSafe((*tx).clone());
             Closure::<dyn FnMut(worker::web_sys::CloseEvent)>::new(
                 move |_: worker::web_sys::CloseEvent| {
                     let _ = tx.unbounded_send(None);
