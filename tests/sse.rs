@@ -98,7 +98,11 @@ impl Sse {
 
     /// Opens a stream and checks its first event: Twenty's initial, empty value.
     fn open(server: &TestServer, s: &Session, stream_id: &str) -> Sse {
-        let mut sse = Sse::subscribe(server, Some(&s.access), stream_id);
+        Sse::open_with(server, &s.access, stream_id)
+    }
+
+    fn open_with(server: &TestServer, token: &str, stream_id: &str) -> Sse {
+        let mut sse = Sse::subscribe(server, Some(token), stream_id);
         assert_eq!(sse.status, 200);
         let ct = sse.header("content-type").unwrap_or_default().to_string();
         assert!(ct.starts_with("text/event-stream"), "{ct}");
@@ -657,4 +661,44 @@ fn a_stream_survives_hibernation_and_ends_with_its_client() {
     }
     let gone = add_query(&server, &s.access, &id, "people", people(json!({})));
     assert_eq!(gone["data"]["addQueryToEventStream"], false, "{gone}");
+}
+
+#[test]
+fn a_member_removed_through_metadata_is_published_and_loses_its_stream() {
+    let server = TestServer::start();
+    let s = server.new_workspace(&email("sse-removed"));
+    let (_, member_id) = me(&server, &s);
+    let mut own = Sse::open(&server, &s, &stream_id());
+    // An API key (not a member) watches the workspace's members.
+    let key = server.api_key_token(&s);
+    let watch = stream_id();
+    let mut watcher = Sse::open_with(&server, &key, &watch);
+    let sig = json!({ "objectNameSingular": "workspaceMember", "variables": {} });
+    let added = add_query(&server, &key, &watch, "members", sig);
+    assert_eq!(added["data"]["addQueryToEventStream"], true, "{added}");
+
+    server.meta_ok(
+        Some(&s.access),
+        "mutation D($id: String!) { deleteUserFromWorkspace(workspaceMemberIdToDelete: $id) { id } }",
+        json!({ "id": member_id }),
+    );
+    // The removal is a committed record change like any other...
+    let e = watcher.record_event();
+    assert_eq!(e["queryIds"], json!(["members"]), "{e}");
+    assert_eq!(e["objectRecordEvent"]["action"], "DELETED", "{e}");
+    assert_eq!(
+        e["objectRecordEvent"]["objectNameSingular"], "workspaceMember",
+        "{e}"
+    );
+    assert_eq!(
+        e["objectRecordEvent"]["recordId"],
+        member_id.as_str(),
+        "{e}"
+    );
+    assert!(
+        e["objectRecordEvent"]["properties"]["after"]["deletedAt"].is_string(),
+        "{e}"
+    );
+    // ... and the removed member's own stream ends.
+    own.assert_complete();
 }

@@ -575,6 +575,24 @@ impl WorkspaceActor {
         changes: &[Change],
         workspace_member_id: Option<&str>,
     ) -> Result<(), ApiError> {
+        // A member removed since subscribing gets nothing more: its stream ends. (Members
+        // are cached, so this costs one lookup per distinct member at most.)
+        let streams: Vec<&(WebSocket, StreamAttachment)> = streams
+            .iter()
+            .filter(|(ws, a)| {
+                let removed = a
+                    .workspace_member_id
+                    .as_ref()
+                    .is_some_and(|m| matches!(self.member_record(m), Ok(None)));
+                if removed {
+                    let _ = ws.close(Some(4403), Some("not a member"));
+                }
+                !removed
+            })
+            .collect();
+        if streams.is_empty() {
+            return Ok(());
+        }
         let model = self.model()?;
         let s = self.state.storage().sql();
         // The queries of the changed objects, of every stream at once.
@@ -613,13 +631,6 @@ impl WorkspaceActor {
             let Some(qs) = queries.get(&a.event_stream_id) else {
                 continue;
             };
-            // A member removed since subscribing gets nothing more: its stream ends.
-            if let Some(m) = &a.workspace_member_id {
-                if matches!(self.member_record(m), Ok(None)) {
-                    let _ = ws.close(Some(4403), Some("not a member"));
-                    continue;
-                }
-            }
             for change in changes {
                 let Some(object) = model.object(&change.object) else {
                     continue;
