@@ -128,7 +128,7 @@ type Data = SendWrapper<Rc<GqlCtx>>;
 pub fn build_schema(model: &WorkspaceModel) -> Result<Schema, String> {
     let sdl_text = gql::workspace_sdl(model);
     let root: RootResolver = Arc::new(|rc| SendFuture::new(async move { resolve(rc) }).boxed());
-    sdl::build(&sdl_text, root)?
+    sdl::build(&sdl_text, root, None)?
         .limit_depth(MAX_QUERY_DEPTH)
         .finish()
         .map_err(|e| format!("workspace schema: {e}"))

@@ -35,6 +35,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "metadata", "0002_metadata.sql"),
     migration!(3, "search", "0003_search.sql"),
     migration!(4, "realtime", "0004_realtime.sql"),
+    migration!(5, "event_streams", "0005_event_streams.sql"),
 ];
 
 /// The schema version a fully migrated actor reports.

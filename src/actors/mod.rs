@@ -1,6 +1,7 @@
 //! Durable Objects. One [`WorkspaceActor`] per workspace owns that workspace's records and
 //! metadata in its SQLite storage.
 
+pub mod event_stream;
 pub mod graphql;
 pub mod limiter;
 pub mod migrations;

@@ -37,6 +37,12 @@ pub const PATH_WS_CONNECT: &str = "/ws/connect";
 /// The ticket a `GET /ws?ticket=` carried; the actor consumes it.
 pub const HEADER_WS_TICKET: &str = "x-twenty-ws-ticket";
 
+/// An event stream's hibernatable WebSocket (graphql-sse `onEventSubscription` on
+/// `/metadata`): the gateway holds the SSE response and bridges this socket into it.
+pub const PATH_EVENT_STREAM_CONNECT: &str = "/event-stream/connect";
+/// The `eventStreamId` of a [`PATH_EVENT_STREAM_CONNECT`] upgrade.
+pub const HEADER_EVENT_STREAM_ID: &str = "x-twenty-event-stream-id";
+
 /// Headers a client may not set, because actors trust them.
 pub const TRUSTED_HEADERS: &[&str] = &[
     HEADER_WORKSPACE_ID,

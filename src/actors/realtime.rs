@@ -602,6 +602,8 @@ impl WorkspaceActor {
         if let Err(e) = self.try_publish(changes, workspace_member_id) {
             tracing::error!(error = %e.log_message(), "realtime publish failed");
         }
+        // graphql-sse event streams (`actors::event_stream`): their own sockets and queries.
+        self.publish_to_event_streams(changes, workspace_member_id);
     }
 
     fn try_publish(

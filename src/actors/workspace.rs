@@ -21,8 +21,8 @@ use worker::{
 use super::migrations::{self, MIGRATIONS};
 use super::protocol::{
     HEADER_REQUEST_ID, HEADER_SCHEMA_VERSION, HEADER_WORKSPACE_ID, PATH_BOOTSTRAP,
-    PATH_DEBUG_PANIC, PATH_GRAPHQL, PATH_INSPECT, PATH_METADATA, PATH_MODEL, PATH_REST_PREFIX,
-    PATH_WS_CONNECT, PATH_WS_TICKET,
+    PATH_DEBUG_PANIC, PATH_EVENT_STREAM_CONNECT, PATH_GRAPHQL, PATH_INSPECT, PATH_METADATA,
+    PATH_MODEL, PATH_REST_PREFIX, PATH_WS_CONNECT, PATH_WS_TICKET,
 };
 use super::sql::{self, DoMigrationStore};
 use super::store;
@@ -33,7 +33,7 @@ use crate::identity::principal::{Principal, HEADER_PRINCIPAL};
 use crate::metadata::{self, MetaCtx, WorkspaceAccess};
 use crate::panic_boundary;
 use crate::ratelimit::{self, Decision};
-use crate::schema::engine::Engine;
+use crate::schema::engine::{Change, Engine};
 use crate::schema::error::{ErrorKind, QueryError};
 use crate::schema::metadata::WorkspaceModel;
 use crate::schema::model_change::Applied;
@@ -124,7 +124,9 @@ impl DurableObject for WorkspaceActor {
         message: WebSocketIncomingMessage,
     ) -> worker::Result<()> {
         let outcome = panic_boundary(async {
-            if self.ensure_migrated().is_ok() {
+            // Event-stream sockets carry frames one way only (actor to gateway).
+            if self.ensure_migrated().is_ok() && super::event_stream::load_attachment(&ws).is_none()
+            {
                 self.ws_message(ws, message).await;
             }
         })
@@ -140,19 +142,27 @@ impl DurableObject for WorkspaceActor {
         _reason: String,
         _was_clean: bool,
     ) -> worker::Result<()> {
-        let outcome = panic_boundary(async { self.ws_closed(&ws) }).await;
+        let outcome = panic_boundary(async { self.socket_closed(&ws) }).await;
         self.after_socket_event(outcome);
         Ok(())
     }
 
     async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
-        let outcome = panic_boundary(async { self.ws_closed(&ws) }).await;
+        let outcome = panic_boundary(async { self.socket_closed(&ws) }).await;
         self.after_socket_event(outcome);
         Ok(())
     }
 }
 
 impl WorkspaceActor {
+    /// A socket's close or error: an event stream's, or a `/ws` socket's.
+    fn socket_closed(&self, ws: &WebSocket) {
+        if self.ensure_migrated().is_ok() && self.event_stream_closed(ws) {
+            return;
+        }
+        self.ws_closed(ws);
+    }
+
     async fn handle(&self, mut req: Request, request_id: &str) -> Result<Response, ApiError> {
         self.ensure_migrated()?;
         let workspace_id = req.headers().get(HEADER_WORKSPACE_ID)?.unwrap_or_default();
@@ -173,6 +183,7 @@ impl WorkspaceActor {
             }
             PATH_WS_TICKET => self.ws_ticket(&req, &workspace_id).await,
             PATH_WS_CONNECT => self.ws_connect(&req, &workspace_id).await,
+            PATH_EVENT_STREAM_CONNECT => self.event_stream_connect(&req, &workspace_id).await,
             PATH_METADATA | PATH_GRAPHQL | PATH_MODEL => {
                 let principal = principal_of(&req)?;
                 let (decision, member) = match self.admit(&principal, &workspace_id).await {
@@ -743,6 +754,7 @@ impl WorkspaceActor {
             model_changed: Cell::new(false),
             api_keys: (*self.api_keys).clone(),
             members: (*self.members).clone(),
+            changes: RefCell::new(vec![]),
         })
     }
 
@@ -764,6 +776,13 @@ impl WorkspaceActor {
         client_version: Option<&str>,
     ) -> Response {
         let access = self.access(workspace_id);
+        let writer = match &principal {
+            Principal::User {
+                workspace_member_id,
+                ..
+            } => workspace_member_id.clone(),
+            _ => None,
+        };
         let mc = MetaCtx {
             env: self.env.clone(),
             principal,
@@ -772,6 +791,7 @@ impl WorkspaceActor {
         };
         let mut value = metadata::execute(mc, body).await;
         self.settle(&access, workspace_id).await;
+        self.publish(&access.changes.take(), writer.as_deref());
         self.schema_version_signal(&mut value, client_version);
         encode::json(200, &value)
     }
@@ -910,6 +930,8 @@ struct ActorAccess {
     model_changed: Cell<bool>,
     api_keys: ApiKeyCache,
     members: MemberCache,
+    /// Record changes resolvers committed (a member removed), published after the request.
+    changes: RefCell<Vec<Change>>,
 }
 
 impl ActorAccess {
@@ -956,14 +978,45 @@ impl WorkspaceAccess for ActorAccess {
         };
         let s = self.storage.sql();
         self.members.borrow_mut().remove(id);
-        let exists = store::get(&s, &o, id)
-            .map_err(metadata::storage_err)?
-            .is_some();
-        if exists {
-            store::set_deleted_at(&s, &o, id, Some(&metadata::now_iso()))
-                .map_err(metadata::storage_err)?;
+        let Some(before) = store::get(&s, &o, id).map_err(metadata::storage_err)? else {
+            return Ok(false);
+        };
+        if before.deleted_at.is_none() {
+            let now = metadata::now_iso();
+            store::set_deleted_at(&s, &o, id, Some(&now)).map_err(metadata::storage_err)?;
+            // A committed record change like any other: published after the request.
+            self.changes.borrow_mut().push(Change {
+                action: "deleted",
+                object: o.name_singular.clone(),
+                record_id: before.id.clone(),
+                before: Some(before.output()),
+                after: Some(crate::schema::write::output(
+                    &before.id,
+                    Some(&now),
+                    &before.data(),
+                )),
+            });
         }
-        Ok(exists)
+        Ok(true)
+    }
+
+    fn add_event_stream_query(
+        &self,
+        owner: &str,
+        stream_id: &str,
+        query_id: &str,
+        signature: &Value,
+    ) -> Result<bool, QueryError> {
+        super::event_stream::add_query(&self.storage.sql(), owner, stream_id, query_id, signature)
+    }
+
+    fn remove_event_stream_query(
+        &self,
+        owner: &str,
+        stream_id: &str,
+        query_id: &str,
+    ) -> Result<bool, QueryError> {
+        super::event_stream::remove_query(&self.storage.sql(), owner, stream_id, query_id)
     }
 
     fn metadata_version(&self) -> i64 {

@@ -80,6 +80,12 @@ pub async fn metadata(
         Ok(b) => b,
         Err(e) => return Ok(encode::graphql_error(&e)),
     };
+    // graphql-sse: a subscription streams from here (`gateway::event_stream`); other
+    // operations are answered as usual and wrapped as an event stream by `serve`.
+    if super::event_stream::wants_event_stream(&req) && super::event_stream::is_subscription(&body)
+    {
+        return super::event_stream::subscription_response(env, &rc.request_id, principal, &body);
+    }
     if let Some(workspace_id) = principal.workspace_id().map(str::to_string) {
         return to_actor(
             &req,

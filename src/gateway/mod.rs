@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod auth;
 pub mod cors;
+pub mod event_stream;
 pub mod forward;
 pub mod graphql;
 pub mod health;
@@ -64,6 +65,7 @@ pub async fn serve(req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         return Ok(resp);
     }
 
+    let event_stream = event_stream::wants_event_stream(&req);
     let outcome = panic_boundary(route(req, &env, &mut rc)).await;
     let (resp, error) = match outcome {
         Ok(Ok(resp)) => (resp, None),
@@ -75,6 +77,12 @@ pub async fn serve(req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
             ApiError::Internal(format!("panic: {panic}")).into_response(&rc.request_id),
             Some(format!("panic: {panic}")),
         ),
+    };
+    // graphql-sse clients read every answer as an event stream (auth errors included).
+    let resp = if event_stream {
+        event_stream::as_event_stream(resp).await
+    } else {
+        resp
     };
     let resp = finish(resp, &rc, origin.as_deref());
     log_request(&rc, &method, &path, resp.status_code(), started, error);

@@ -9,6 +9,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod data_model;
+pub mod event_streams;
 pub mod user;
 
 use async_graphql::dynamic::{ResolverContext, Schema};
@@ -23,7 +24,7 @@ use worker::Env;
 use crate::encode;
 use crate::identity::principal::Principal;
 use crate::schema::error::{ErrorKind, QueryError};
-use crate::schema::sdl::{self, RootResolver};
+use crate::schema::sdl::{self, RootResolver, SubscriptionResolver};
 
 pub const SDL: &str = include_str!("../../generated/twenty-metadata.graphql");
 
@@ -45,6 +46,22 @@ pub trait WorkspaceAccess {
     fn model(&self) -> Option<Rc<crate::schema::metadata::WorkspaceModel>>;
     /// Applies a change to the data model in one transaction (storage, model, version) and
     /// returns the new model with the id of the object or field the change names.
+    /// `addQueryToEventStream` on this workspace's stream `stream_id`, for `owner`
+    /// (`actors::event_stream::owner_of`): `false` when the stream does not exist.
+    fn add_event_stream_query(
+        &self,
+        owner: &str,
+        stream_id: &str,
+        query_id: &str,
+        signature: &serde_json::Value,
+    ) -> Result<bool, QueryError>;
+    /// `removeQueryFromEventStream`, likewise.
+    fn remove_event_stream_query(
+        &self,
+        owner: &str,
+        stream_id: &str,
+        query_id: &str,
+    ) -> Result<bool, QueryError>;
     fn change_model(
         &self,
         change: &dyn Fn(
@@ -78,7 +95,9 @@ pub fn schema() -> Result<&'static Schema, String> {
     SCHEMA
         .get_or_init(|| {
             let root: RootResolver = Arc::new(|rc| SendFuture::new(dispatch(rc)).boxed());
-            sdl::build(SDL, root)?
+            let subscribe: SubscriptionResolver =
+                Arc::new(|rc| SendFuture::new(event_streams::subscribe(rc)).boxed());
+            sdl::build(SDL, root, Some(subscribe))?
                 .limit_depth(MAX_QUERY_DEPTH)
                 .finish()
                 .map_err(|e| format!("metadata schema: {e}"))
@@ -119,7 +138,7 @@ pub fn error_response(e: &QueryError) -> serde_json::Value {
     json!({ "errors": [{ "message": e.public_message(), "extensions": e.extensions() }] })
 }
 
-fn unsupported(field: &str) -> async_graphql::Error {
+pub(crate) fn unsupported(field: &str) -> async_graphql::Error {
     QueryError::new(
         ErrorKind::NotSupported,
         format!("{field} is not supported by twenty-edge"),
@@ -158,6 +177,8 @@ async fn dispatch(rc: &ResolverContext<'_>) -> async_graphql::Result<Value> {
         "createOneField" => data_model::create_one_field(mc, rc).await,
         "updateOneField" => data_model::update_one_field(mc, rc).await,
         "deleteOneField" => data_model::delete_one_field(mc, rc).await,
+        "addQueryToEventStream" => event_streams::add_query(mc, rc),
+        "removeQueryFromEventStream" => event_streams::remove_query(mc, rc),
         _ => return Err(unsupported(field)),
     };
     result

@@ -1493,7 +1493,7 @@ mod tests {
 
     fn schema_for(sdl: &str, answers: Value) -> async_graphql::dynamic::Schema {
         async_graphql::parser::parse_schema(sdl).expect("SDL parses");
-        sdl::build(sdl, canned(answers))
+        sdl::build(sdl, canned(answers), None)
             .expect("SDL builds")
             .finish()
             .expect("schema is valid")

@@ -8,7 +8,8 @@
 
 use async_graphql::dynamic::{
     Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Interface,
-    InterfaceField, Object, ResolverContext, Scalar, Schema, SchemaBuilder, TypeRef, Union,
+    InterfaceField, Object, ResolverContext, Scalar, Schema, SchemaBuilder, Subscription,
+    SubscriptionField, SubscriptionFieldFuture, TypeRef, Union,
 };
 use async_graphql::parser::types::{
     BaseType, ConstDirective, FieldDefinition, InputValueDefinition, Type, TypeKind,
@@ -16,6 +17,8 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Value};
 use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use futures::StreamExt;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -27,14 +30,33 @@ pub type RootResolver = Arc<
         + Sync,
 >;
 
-/// Parses `sdl` and builds a schema whose root fields call `root`.
+/// Resolves one root field of `Subscription`: the stream of the field's values (each one
+/// answered through the field's selection like a root field's answer). An `Err` before the
+/// stream starts is the subscription's one error response.
+pub type SubscriptionResolver = Arc<
+    dyn for<'a> Fn(
+            ResolverContext<'a>,
+        ) -> BoxFuture<
+            'a,
+            async_graphql::Result<BoxStream<'a, async_graphql::Result<Value>>>,
+        > + Send
+        + Sync,
+>;
+
+/// Parses `sdl` and builds a schema whose root fields call `root`, and whose
+/// `Subscription` fields (if `subscription` is given; otherwise the type is left out) call
+/// `subscription`.
 ///
 /// Returns the builder so callers can add limits and data before `finish()`.
-pub fn build(sdl: &str, root: RootResolver) -> Result<SchemaBuilder, String> {
+pub fn build(
+    sdl: &str,
+    root: RootResolver,
+    subscription_resolver: Option<SubscriptionResolver>,
+) -> Result<SchemaBuilder, String> {
     let doc = async_graphql::parser::parse_schema(sdl).map_err(|e| format!("SDL: {e}"))?;
     let mut query = "Query".to_string();
     let mut mutation = None;
-    let mut subscription = None;
+    let mut subscription_type = None;
     let mut roots_declared = false;
     for def in &doc.definitions {
         if let TypeSystemDefinition::Schema(s) = def {
@@ -43,7 +65,7 @@ pub fn build(sdl: &str, root: RootResolver) -> Result<SchemaBuilder, String> {
                 query = q.node.to_string();
             }
             mutation = s.node.mutation.as_ref().map(|m| m.node.to_string());
-            subscription = s.node.subscription.as_ref().map(|m| m.node.to_string());
+            subscription_type = s.node.subscription.as_ref().map(|m| m.node.to_string());
         }
     }
     let type_names: HashSet<String> = doc
@@ -57,8 +79,11 @@ pub fn build(sdl: &str, root: RootResolver) -> Result<SchemaBuilder, String> {
     if !roots_declared && type_names.contains("Mutation") {
         mutation = Some("Mutation".to_string());
     }
-    // Subscriptions are served by the realtime layer, not by this executor.
-    let _ = subscription;
+    if !roots_declared && type_names.contains("Subscription") {
+        subscription_type = Some("Subscription".to_string());
+    }
+    // Without a resolver, subscriptions are left out of the schema.
+    let subscription = subscription_type.zip(subscription_resolver);
     // Fields of these types answer their value as-is: a JSON scalar holding a list or an
     // object is still one value, not a list of objects to resolve.
     let mut leaf_types: HashSet<String> = ["String", "Int", "Float", "Boolean", "ID"]
@@ -77,15 +102,29 @@ pub fn build(sdl: &str, root: RootResolver) -> Result<SchemaBuilder, String> {
         .flatten()
         .collect();
 
-    let mut builder = Schema::build(&query, mutation.as_deref(), None);
+    let mut builder = Schema::build(
+        &query,
+        mutation.as_deref(),
+        subscription.as_ref().map(|(name, _)| name.as_str()),
+    );
     for def in &doc.definitions {
         let TypeSystemDefinition::Type(t) = def else {
             continue;
         };
         let t = &t.node;
         let name = t.name.node.to_string();
-        if name == "Subscription" {
-            continue;
+        if let TypeKind::Object(o) = &t.kind {
+            if let Some((sub_name, resolver)) = subscription.as_ref().filter(|(n, _)| *n == name) {
+                let mut sub = Subscription::new(sub_name);
+                for f in &o.fields {
+                    sub = sub.field(subscription_field(&f.node, resolver, &leaf_types));
+                }
+                builder = builder.register(sub);
+                continue;
+            }
+            if name == "Subscription" {
+                continue;
+            }
         }
         let description = node_text(&t.description);
         builder = match &t.kind {
@@ -247,6 +286,38 @@ fn output_field(
     described(field, node_text(&def.description), Field::description)
 }
 
+/// A root field of `Subscription`: every value of the resolver's stream is answered
+/// through the field's selection, like a root field's JSON answer.
+fn subscription_field(
+    def: &FieldDefinition,
+    resolver: &SubscriptionResolver,
+    leaf_types: &HashSet<String>,
+) -> SubscriptionField {
+    let leaf = leaf_types.contains(base_name(&def.ty.node));
+    let resolver = resolver.clone();
+    let mut field = SubscriptionField::new(
+        def.name.node.to_string(),
+        type_ref(&def.ty.node),
+        move |ctx| {
+            let values = resolver(ctx);
+            SubscriptionFieldFuture::new(async move {
+                let values = values.await?;
+                Ok(values.map(move |v| v.map(|v| subscription_value(v, leaf))))
+            })
+        },
+    );
+    for a in &def.arguments {
+        field = field.argument(input_value(&a.node));
+    }
+    field
+}
+
+/// A subscription's value as the field value its selection reads (the same conversion as
+/// root fields' answers).
+fn subscription_value<'a>(value: Value, leaf: bool) -> FieldValue<'a> {
+    into_field_value(value, leaf).unwrap_or(FieldValue::NULL)
+}
+
 /// The default resolver: the parent's entry for this field's response key (alias, so one
 /// root resolver can answer the same field twice with different arguments), else its name.
 /// Objects and lists are lent to the children, not copied: a 60-row connection would
@@ -257,9 +328,7 @@ fn read_from_parent<'a>(
     leaf: bool,
 ) -> Option<FieldValue<'a>> {
     let parent: &'a FieldValue<'a> = ctx.parent_value;
-    let Some(Value::Object(parent)) = parent
-        .as_value()
-        .or_else(|| parent.downcast_ref::<Value>())
+    let Some(Value::Object(parent)) = parent.as_value().or_else(|| parent.downcast_ref::<Value>())
     else {
         return None;
     };
@@ -283,11 +352,11 @@ fn lend_field_value<'a>(value: &'a Value, leaf: bool) -> Option<FieldValue<'a>> 
                 _ => fv,
             })
         }
-        Value::List(items) => Some(FieldValue::list(
-            items
-                .iter()
-                .map(|v| lend_field_value(v, false).unwrap_or(FieldValue::NULL)),
-        )),
+        Value::List(items) => {
+            Some(FieldValue::list(items.iter().map(|v| {
+                lend_field_value(v, false).unwrap_or(FieldValue::NULL)
+            })))
+        }
         other => Some(FieldValue::value(other.clone())),
     }
 }
@@ -379,7 +448,7 @@ mod tests {
             }
             .boxed()
         });
-        build(SDL, root).unwrap().finish().unwrap()
+        build(SDL, root, None).unwrap().finish().unwrap()
     }
 
     fn run(q: &str) -> serde_json::Value {
