@@ -705,7 +705,7 @@ impl WorkspaceActor {
         };
         let model_for_tx = model.clone();
         let s_tx = s.clone();
-        sql::transaction(&storage, move || -> Result<(), String> {
+        let committed = sql::transaction(&storage, move || -> Result<Vec<Change>, String> {
             let model = model_for_tx;
             let s = s_tx;
             let fresh = store::load_model(&s)
@@ -733,14 +733,18 @@ impl WorkspaceActor {
                 .is_none()
             {
                 let db = super::graphql::DoDb(s.clone());
-                Engine::new(&model, &db, ctx)
+                let mut engine = Engine::new(&model, &db, ctx);
+                engine
                     .create_many(object, &[input], false)
                     .map_err(|e| e.message)?;
+                return Ok(engine.changes);
             }
-            Ok(())
+            Ok(vec![])
         })
         .map_err(|e| ApiError::Internal(format!("bootstrap: {e}")))?;
         self.drop_caches();
+        // A member joining is a committed change like any other: watchers hear of it.
+        self.publish(&committed, None);
         Ok(())
     }
 
