@@ -157,28 +157,6 @@ impl Client {
     }
 }
 
-/// `(userId, workspaceMemberId)` of the session's user.
-fn me(server: &TestServer, s: &Session) -> (String, String) {
-    let data = server.meta_ok(
-        Some(&s.access),
-        "{ currentUser { id workspaceMember { id } } }",
-        json!({}),
-    );
-    (
-        data["currentUser"]["id"].as_str().unwrap().to_string(),
-        data["currentUser"]["workspaceMember"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )
-}
-
-fn gql_ok(server: &TestServer, s: &Session, query: &str, variables: Value) -> Value {
-    let body = server.gql("/graphql", Some(&s.access), query, variables);
-    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
-    body["data"].clone()
-}
-
 #[test]
 fn connections_authenticate_by_subprotocol_or_single_use_ticket() {
     let server = TestServer::start();
@@ -256,28 +234,23 @@ fn connections_authenticate_by_subprotocol_or_single_use_ticket() {
 fn record_events_follow_commits_in_order() {
     let server = TestServer::start();
     let s = server.new_workspace(&email("rt-rec"));
-    let (_, member_id) = me(&server, &s);
+    let (_, member_id) = server.me(&s);
     let person = server.object_id(&s, "person");
     let topic = format!("record:{}:{person}", s.workspace_id);
     let mut c = connect(&server, &s);
     c.subscribe(&topic);
 
-    let created = gql_ok(
-        &server,
-        &s,
+    let created = server.graphql_ok(&s.access,
         "mutation($input: PersonCreateInput!) { createPerson(data: $input) { id } }",
         json!({ "input": { "name": { "firstName": "Ada", "lastName": "L" }, "jobTitle": "Analyst" } }),
     );
     let id = created["createPerson"]["id"].as_str().unwrap().to_string();
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(&s.access,
         "mutation($id: UUID!, $data: PersonUpdateInput!) { updatePerson(id: $id, data: $data) { id } }",
         json!({ "id": id, "data": { "jobTitle": "Engineer" } }),
     );
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($id: UUID!) { deletePerson(id: $id) { id } }",
         json!({ "id": id }),
     );
@@ -312,9 +285,8 @@ fn record_events_follow_commits_in_order() {
     c.assert_quiet();
 
     for (verb, action) in [("restore", "restored"), ("destroy", "destroyed")] {
-        gql_ok(
-            &server,
-            &s,
+        server.graphql_ok(
+            &s.access,
             &format!("mutation($id: UUID!) {{ {verb}Person(id: $id) {{ id }} }}"),
             json!({ "id": id }),
         );
@@ -326,21 +298,10 @@ fn record_events_follow_commits_in_order() {
 
     // A batch that fails in storage (third item repeats a unique email) rolls back whole:
     // nothing is published, and the next committed change is the next event.
-    let body = server.gql(
-        "/graphql",
-        Some(&s.access),
-        "mutation($data: [PersonCreateInput!]!) { createPeople(data: $data) { id } }",
-        json!({ "data": [
-            { "emails": { "primaryEmail": "same@x.com" } },
-            { "jobTitle": "ok 2" },
-            { "emails": { "primaryEmail": "same@x.com" } }
-        ] }),
-    );
-    assert!(body["errors"].is_array(), "{body}");
+    server.rolled_back_batch(&s.access);
     c.assert_quiet();
-    let created = gql_ok(
-        &server,
-        &s,
+    let created = server.graphql_ok(
+        &s.access,
         "mutation($input: PersonCreateInput!) { createPerson(data: $input) { id } }",
         json!({ "input": { "jobTitle": "after the failure" } }),
     );
@@ -350,37 +311,7 @@ fn record_events_follow_commits_in_order() {
 
     // REST writes are the same operations: one event per committed change, in order, and
     // nothing for a refused write.
-    let rest = |method: &str, path: &str, body: Value| {
-        server
-            .request(method, &format!("/rest{path}"))
-            .bearer(&s.access)
-            .json(&body)
-            .send()
-    };
-    let r = rest("POST", "/people", json!({ "jobTitle": "via REST" }));
-    assert_eq!(r.status, 201, "{}", r.text);
-    let rid = r.json()["data"]["createPerson"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r = rest(
-        "PATCH",
-        &format!("/people/{rid}"),
-        json!({ "jobTitle": "patched" }),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
-    let r = rest(
-        "POST",
-        "/batch/people",
-        json!([{ "jobTitle": "b1" }, { "id": rid }]),
-    );
-    assert_eq!(
-        r.status, 400,
-        "a duplicate id refuses the batch: {}",
-        r.text
-    );
-    let r = rest("DELETE", &format!("/people/{rid}"), json!({}));
-    assert_eq!(r.status, 200, "{}", r.text);
+    let rid = server.rest_write_sequence(&s.access, "via REST", "patched");
     for action in ["created", "updated", "destroyed"] {
         let e = c.recv();
         assert_eq!(e["data"]["action"], action, "{e}");
@@ -390,9 +321,8 @@ fn record_events_follow_commits_in_order() {
     c.assert_quiet();
 
     // Other objects' changes are not on this topic.
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($input: CompanyCreateInput!) { createCompany(data: $input) { id } }",
         json!({ "input": { "name": "Acme" } }),
     );
@@ -401,9 +331,8 @@ fn record_events_follow_commits_in_order() {
     // After unsubscribing, nothing more.
     c.send(json!({ "type": "unsubscribe", "topic": topic }));
     assert_eq!(c.recv()["type"], "unsubscribed");
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($input: PersonCreateInput!) { createPerson(data: $input) { id } }",
         json!({ "input": { "jobTitle": "unheard" } }),
     );
@@ -415,8 +344,8 @@ fn bad_frames_and_foreign_topics_get_error_frames() {
     let server = TestServer::start();
     let s = server.new_workspace(&email("rt-bad"));
     let other = server.new_workspace(&email("rt-other"));
-    let (user_id, _) = me(&server, &s);
-    let (other_user, _) = me(&server, &other);
+    let (user_id, _) = server.me(&s);
+    let (other_user, _) = server.me(&other);
     let other_person = server.object_id(&other, "person");
     let mut c = connect(&server, &s);
 
@@ -510,7 +439,7 @@ fn bad_frames_and_foreign_topics_get_error_frames() {
 fn presence_tracks_members_across_sockets() {
     let server = TestServer::start();
     let s = server.new_workspace(&email("rt-presence"));
-    let (_, member_id) = me(&server, &s);
+    let (_, member_id) = server.me(&s);
     let topic = format!("presence:{}", s.workspace_id);
     // An API key is not a member: it watches without being present.
     let key = server.api_key_token(&s);
@@ -566,7 +495,7 @@ fn presence_tracks_members_across_sockets() {
 fn notifications_persist_and_reconnects_resubscribe() {
     let server = TestServer::start();
     let s = server.new_workspace(&email("rt-notify"));
-    let (user_id, member_id) = me(&server, &s);
+    let (user_id, member_id) = server.me(&s);
     let topic = format!("notification:{user_id}");
     let task = server.object_id(&s, "task");
     let tasks = format!("record:{}:{task}", s.workspace_id);
@@ -574,9 +503,8 @@ fn notifications_persist_and_reconnects_resubscribe() {
     let mut c = connect(&server, &s);
     c.subscribe(&topic);
     c.subscribe(&tasks);
-    let created = gql_ok(
-        &server,
-        &s,
+    let created = server.graphql_ok(
+        &s.access,
         "mutation($input: TaskCreateInput!) { createTask(data: $input) { id } }",
         json!({ "input": { "title": "Call Ada", "assigneeId": member_id } }),
     );
@@ -596,15 +524,13 @@ fn notifications_persist_and_reconnects_resubscribe() {
 
     // While offline: a second task assigned. Updating the first without changing the
     // assignee notifies nobody.
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($input: TaskCreateInput!) { createTask(data: $input) { id } }",
         json!({ "input": { "title": "Write report", "assigneeId": member_id } }),
     );
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($id: UUID!, $data: TaskUpdateInput!) { updateTask(id: $id, data: $data) { id } }",
         json!({ "id": task_id, "data": { "title": "Call Ada again" } }),
     );
@@ -640,9 +566,8 @@ fn notifications_persist_and_reconnects_resubscribe() {
 
     // Record events work again on the new socket.
     c.subscribe(&tasks);
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($id: UUID!) { deleteTask(id: $id) { id } }",
         json!({ "id": task_id }),
     );
@@ -665,7 +590,7 @@ fn subscriptions_survive_hibernation() {
     // instance must rebuild subscriptions and presence from the sockets' attachments.
     let server = TestServer::start();
     let s = server.new_workspace(&email("rt-idle"));
-    let (_, member_id) = me(&server, &s);
+    let (_, member_id) = server.me(&s);
     let person = server.object_id(&s, "person");
     let topic = format!("record:{}:{person}", s.workspace_id);
     let mut c = connect(&server, &s);
@@ -686,9 +611,8 @@ fn subscriptions_survive_hibernation() {
         before["instanceStartedAt"], after["instanceStartedAt"],
         "the actor was not evicted while idle, so this test did not cover a wake"
     );
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($input: PersonCreateInput!) { createPerson(data: $input) { id } }",
         json!({ "input": { "jobTitle": "after sleep" } }),
     );
@@ -699,7 +623,7 @@ fn subscriptions_survive_hibernation() {
 fn a_removed_member_is_disconnected() {
     let server = TestServer::start();
     let s = server.new_workspace(&email("rt-removed"));
-    let (_, member_id) = me(&server, &s);
+    let (_, member_id) = server.me(&s);
     let person = server.object_id(&s, "person");
     let mut c = connect(&server, &s);
     c.subscribe(&format!("record:{}:{person}", s.workspace_id));

@@ -257,12 +257,6 @@ fn read_stream(socket: TcpStream, tx: mpsc::Sender<Msg>) {
     let _ = tx.send(Msg::End);
 }
 
-fn gql_ok(server: &TestServer, s: &Session, query: &str, variables: Value) -> Value {
-    let body = server.gql("/graphql", Some(&s.access), query, variables);
-    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
-    body["data"].clone()
-}
-
 fn add_query(server: &TestServer, token: &str, stream: &str, query_id: &str, sig: Value) -> Value {
     server.gql(
         "/metadata",
@@ -285,22 +279,6 @@ fn people(filter: Value) -> Value {
     json!({ "objectNameSingular": "person", "variables": { "filter": filter, "orderBy": [{ "position": "AscNullsFirst" }] }, "fields": { "id": true, "jobTitle": true } })
 }
 
-/// `(userId, workspaceMemberId)` of the session's user.
-fn me(server: &TestServer, s: &Session) -> (String, String) {
-    let data = server.meta_ok(
-        Some(&s.access),
-        "{ currentUser { id workspaceMember { id } } }",
-        json!({}),
-    );
-    (
-        data["currentUser"]["id"].as_str().unwrap().to_string(),
-        data["currentUser"]["workspaceMember"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )
-}
-
 fn stream_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -309,7 +287,7 @@ fn stream_id() -> String {
 fn events_follow_the_streams_queries_in_commit_order() {
     let server = TestServer::start();
     let s = server.new_workspace(&email("sse-rec"));
-    let (user_id, member_id) = me(&server, &s);
+    let (user_id, member_id) = server.me(&s);
     let id = stream_id();
     let mut sse = Sse::open(&server, &s, &id);
 
@@ -325,26 +303,21 @@ fn events_follow_the_streams_queries_in_commit_order() {
     assert_eq!(added["data"]["addQueryToEventStream"], true, "{added}");
 
     // GraphQL writes.
-    let created = gql_ok(
-        &server,
-        &s,
+    let created = server.graphql_ok(&s.access,
         "mutation($input: PersonCreateInput!) { createPerson(data: $input) { id } }",
         json!({ "input": { "name": { "firstName": "Ada", "lastName": "L" }, "jobTitle": "Analyst" } }),
     );
     let pid = created["createPerson"]["id"].as_str().unwrap().to_string();
     let update = |job: &str| {
-        gql_ok(
-            &server,
-            &s,
+        server.graphql_ok(&s.access,
             "mutation($id: UUID!, $data: PersonUpdateInput!) { updatePerson(id: $id, data: $data) { id } }",
             json!({ "id": pid, "data": { "jobTitle": job } }),
         )
     };
     update("Engineer");
     update("CEO");
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($id: UUID!) { deletePerson(id: $id) { id } }",
         json!({ "id": pid }),
     );
@@ -391,56 +364,19 @@ fn events_follow_the_streams_queries_in_commit_order() {
     sse.assert_quiet();
 
     // No query follows companies.
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($input: CompanyCreateInput!) { createCompany(data: $input) { id } }",
         json!({ "input": { "name": "Acme" } }),
     );
     sse.assert_quiet();
 
     // A batch that fails in storage (a unique email twice) rolls back whole: nothing.
-    let body = server.gql(
-        "/graphql",
-        Some(&s.access),
-        "mutation($data: [PersonCreateInput!]!) { createPeople(data: $data) { id } }",
-        json!({ "data": [
-            { "emails": { "primaryEmail": "same@x.com" } },
-            { "jobTitle": "ok 2" },
-            { "emails": { "primaryEmail": "same@x.com" } }
-        ] }),
-    );
-    assert!(body["errors"].is_array(), "{body}");
+    server.rolled_back_batch(&s.access);
     sse.assert_quiet();
 
     // REST writes reach the same streams.
-    let rest = |method: &str, path: &str, body: Value| {
-        server
-            .request(method, &format!("/rest{path}"))
-            .bearer(&s.access)
-            .json(&body)
-            .send()
-    };
-    let r = rest("POST", "/people", json!({ "jobTitle": "CEO" }));
-    assert_eq!(r.status, 201, "{}", r.text);
-    let rid = r.json()["data"]["createPerson"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r = rest(
-        "PATCH",
-        &format!("/people/{rid}"),
-        json!({ "jobTitle": "CTO" }),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
-    let r = rest(
-        "POST",
-        "/batch/people",
-        json!([{ "jobTitle": "b1" }, { "id": rid }]),
-    );
-    assert_eq!(r.status, 400, "a refused batch: {}", r.text);
-    let r = rest("DELETE", &format!("/people/{rid}"), json!({}));
-    assert_eq!(r.status, 200, "{}", r.text);
+    let rid = server.rest_write_sequence(&s.access, "CEO", "CTO");
     for (action, ids) in [
         ("CREATED", json!(["ceos", "people"])),
         // Leaving the filtered query still tells it.
@@ -463,9 +399,8 @@ fn events_follow_the_streams_queries_in_commit_order() {
             "{removed}"
         );
     }
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($input: PersonCreateInput!) { createPerson(data: $input) { id } }",
         json!({ "input": { "jobTitle": "CEO" } }),
     );
@@ -538,9 +473,8 @@ fn streams_belong_to_their_owner_and_refusals_are_twentys_errors() {
     assert_eq!(foreign["data"]["addQueryToEventStream"], false, "{foreign}");
     let mut theirs = Sse::open(&server, &b, &id);
     add_query(&server, &b.access, &id, "people", people(json!({})));
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($input: PersonCreateInput!) { createPerson(data: $input) { id } }",
         json!({ "input": { "jobTitle": "in A" } }),
     );
@@ -594,17 +528,15 @@ fn streams_belong_to_their_owner_and_refusals_are_twentys_errors() {
     // completes, the new one starts without queries.
     let mut again = Sse::open(&server, &s, &id);
     sse.assert_complete();
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($input: PersonCreateInput!) { createPerson(data: $input) { id } }",
         json!({ "input": { "jobTitle": "unheard" } }),
     );
     again.assert_quiet();
     add_query(&server, &s.access, &id, "people", people(json!({})));
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($input: PersonCreateInput!) { createPerson(data: $input) { id } }",
         json!({ "input": { "jobTitle": "heard" } }),
     );
@@ -633,9 +565,8 @@ fn a_stream_survives_hibernation_and_ends_with_its_client() {
         "the actor was not evicted while a stream was open"
     );
     assert_eq!(after["webSockets"], 1, "{after}");
-    gql_ok(
-        &server,
-        &s,
+    server.graphql_ok(
+        &s.access,
         "mutation($input: PersonCreateInput!) { createPerson(data: $input) { id } }",
         json!({ "input": { "jobTitle": "after sleep" } }),
     );
@@ -667,7 +598,7 @@ fn a_stream_survives_hibernation_and_ends_with_its_client() {
 fn a_member_removed_through_metadata_is_published_and_loses_its_stream() {
     let server = TestServer::start();
     let s = server.new_workspace(&email("sse-removed"));
-    let (_, member_id) = me(&server, &s);
+    let (_, member_id) = server.me(&s);
     let mut own = Sse::open(&server, &s, &stream_id());
     // An API key (not a member) watches the workspace's members.
     let key = server.api_key_token(&s);

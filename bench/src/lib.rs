@@ -233,3 +233,40 @@ pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
     ms(sorted[rank.min(sorted.len()) - 1])
 }
+
+/// The `--flag value` pairs of the command line, in order. `-h`/`--help` prints `usage` and
+/// exits; a flag not in `known` or without a value exits 2 with `usage`.
+pub fn flags(usage: &str, known: &[&str]) -> Vec<(String, String)> {
+    let mut out = vec![];
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        if flag == "-h" || flag == "--help" {
+            println!("{usage}");
+            std::process::exit(0);
+        }
+        if !known.contains(&flag.as_str()) {
+            usage_error(usage, &format!("unknown option {flag}"));
+        }
+        let Some(value) = it.next() else {
+            usage_error(usage, &format!("{flag} needs a value"))
+        };
+        out.push((flag, value));
+    }
+    out
+}
+
+/// A flag's value as a positive whole number, or exit 2 with `usage`.
+pub fn positive(usage: &str, flag: &str, value: &str) -> usize {
+    match value.parse::<usize>() {
+        Ok(n) if n > 0 => n,
+        _ => usage_error(
+            usage,
+            &format!("{flag} needs a positive number, got {value:?}"),
+        ),
+    }
+}
+
+fn usage_error(usage: &str, msg: &str) -> ! {
+    eprintln!("error: {msg}\n\n{usage}");
+    std::process::exit(2)
+}

@@ -7,7 +7,9 @@
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use twenty_edge_bench::{agent, check_graphql, fail, ms, percentile, snippet, Bench, Pause, BATCH};
+use twenty_edge_bench::{
+    agent, check_graphql, fail, flags, ms, percentile, positive, snippet, Bench, Pause, BATCH,
+};
 
 const USAGE: &str = "\
 Latency benchmark for a running twenty-edge server (start one with `bash scripts/dev.sh`).
@@ -47,35 +49,15 @@ fn parse_args() -> Args {
         concurrency: 4,
         json: None,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        if !["--base", "--requests", "--concurrency", "--json"].contains(&flag.as_str()) {
-            usage_error(&format!("unknown option {flag}"));
-        }
-        let Some(value) = it.next() else {
-            usage_error(&format!("{flag} needs a value"))
-        };
-        let number = |v: &str| match v.parse::<usize>() {
-            Ok(n) if n > 0 => n,
-            _ => usage_error(&format!("{flag} needs a positive number, got {v:?}")),
-        };
+    for (flag, value) in flags(USAGE, &["--base", "--requests", "--concurrency", "--json"]) {
         match flag.as_str() {
             "--base" => args.base = value.trim_end_matches('/').to_string(),
-            "--requests" => args.requests = number(&value),
-            "--concurrency" => args.concurrency = number(&value),
+            "--requests" => args.requests = positive(USAGE, &flag, &value),
+            "--concurrency" => args.concurrency = positive(USAGE, &flag, &value),
             _ => args.json = Some(value),
         }
     }
     args
-}
-
-fn usage_error(msg: &str) -> ! {
-    eprintln!("error: {msg}\n\n{USAGE}");
-    std::process::exit(2)
 }
 
 /// One request of a scenario.

@@ -262,6 +262,61 @@ impl TestServer {
         }
     }
 
+    /// A `createPeople` that fails in storage (the third person repeats the first one's
+    /// unique email), so the whole batch rolls back: for tests that check a rolled-back
+    /// write publishes nothing.
+    pub fn rolled_back_batch(&self, token: &str) {
+        let body = self.gql(
+            "/graphql",
+            Some(token),
+            "mutation($data: [PersonCreateInput!]!) { createPeople(data: $data) { id } }",
+            serde_json::json!({ "data": [
+                { "emails": { "primaryEmail": "same@x.com" } },
+                { "jobTitle": "ok 2" },
+                { "emails": { "primaryEmail": "same@x.com" } }
+            ] }),
+        );
+        assert!(body["errors"].is_array(), "{body}");
+    }
+
+    /// The same four REST writes, for tests that check what record writes publish: create a
+    /// person with `title`, patch it to `patched_title`, a batch refused whole (a duplicate
+    /// id, so nothing of it commits), then delete (REST's DELETE destroys). Returns the
+    /// person's id.
+    pub fn rest_write_sequence(&self, token: &str, title: &str, patched_title: &str) -> String {
+        let rest = |method: &str, path: &str, body: Value| {
+            self.request(method, &format!("/rest{path}"))
+                .bearer(token)
+                .json(&body)
+                .send()
+        };
+        let r = rest("POST", "/people", serde_json::json!({ "jobTitle": title }));
+        assert_eq!(r.status, 201, "{}", r.text);
+        let rid = r.json()["data"]["createPerson"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = rest(
+            "PATCH",
+            &format!("/people/{rid}"),
+            serde_json::json!({ "jobTitle": patched_title }),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = rest(
+            "POST",
+            "/batch/people",
+            serde_json::json!([{ "jobTitle": "b1" }, { "id": rid }]),
+        );
+        assert_eq!(
+            r.status, 400,
+            "a duplicate id refuses the batch: {}",
+            r.text
+        );
+        let r = rest("DELETE", &format!("/people/{rid}"), serde_json::json!({}));
+        assert_eq!(r.status, 200, "{}", r.text);
+        rid
+    }
+
     pub fn request(&self, method: &str, path: &str) -> Call<'_> {
         Call {
             server: self,
@@ -526,6 +581,27 @@ impl TestServer {
     }
 
     /// `/metadata`, asserting there are no errors; returns `data`.
+    /// `data` of a `/graphql` request that must succeed.
+    pub fn graphql_ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.gql("/graphql", Some(token), query, variables);
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// `(userId, workspaceMemberId)` of the session's user.
+    pub fn me(&self, s: &Session) -> (String, String) {
+        let data = self.meta_ok(
+            Some(&s.access),
+            "{ currentUser { id workspaceMember { id } } }",
+            serde_json::json!({}),
+        );
+        let id = |v: &Value| v.as_str().unwrap().to_string();
+        (
+            id(&data["currentUser"]["id"]),
+            id(&data["currentUser"]["workspaceMember"]["id"]),
+        )
+    }
+
     pub fn meta_ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let body = self.gql("/metadata", token, query, variables);
         assert!(body.get("errors").is_none(), "unexpected errors: {body}");

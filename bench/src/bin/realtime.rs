@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue, Message};
-use twenty_edge_bench::{agent, fail, ms, percentile, str_at, Bench, Pause};
+use twenty_edge_bench::{agent, fail, flags, ms, percentile, positive, str_at, Bench, Pause};
 
 const USAGE: &str = "\
 Realtime fan-out benchmark for a running twenty-edge server (start one with
@@ -53,33 +53,15 @@ fn parse_args() -> Args {
         mutations: 20,
         json: None,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        let Some(value) = it.next() else {
-            usage_error(&format!("{flag} needs a value"))
-        };
-        let number = |v: &str| match v.parse::<usize>() {
-            Ok(n) if n > 0 => n,
-            _ => usage_error(&format!("{flag} needs a positive number, got {v:?}")),
-        };
+    for (flag, value) in flags(USAGE, &["--base", "--sockets", "--mutations", "--json"]) {
         match flag.as_str() {
             "--base" => args.base = value.trim_end_matches('/').to_string(),
-            "--sockets" => args.sockets = number(&value),
-            "--mutations" => args.mutations = number(&value),
-            "--json" => args.json = Some(value),
-            _ => usage_error(&format!("unknown option {flag}")),
+            "--sockets" => args.sockets = positive(USAGE, &flag, &value),
+            "--mutations" => args.mutations = positive(USAGE, &flag, &value),
+            _ => args.json = Some(value),
         }
     }
     args
-}
-
-fn usage_error(msg: &str) -> ! {
-    eprintln!("error: {msg}\n\n{USAGE}");
-    std::process::exit(2)
 }
 
 /// Resident memory of the local `workerd` processes, in KiB (None if there are none: the
