@@ -12,12 +12,13 @@ use twenty_edge_bench::{
 };
 
 const USAGE: &str = "\
-Latency benchmark for a running twenty-edge server (start one with `bash scripts/dev.sh`).
+Latency benchmark for a running twenty-edge server (start one with
+`node bench/serve-direct.mjs`, see README.md).
 
 Usage: cargo run --release --manifest-path bench/Cargo.toml -- [OPTIONS]
 
 Options:
-  --base URL          server to measure [default: http://127.0.0.1:8787]
+  --base URL          server to measure [default: http://127.0.0.1:8788]
   --requests N        measured requests per scenario [default: 200]
   --concurrency C     concurrent workers, one keep-alive connection each [default: 4]
   --json PATH         also write the results as JSON to PATH
@@ -44,7 +45,7 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut args = Args {
-        base: "http://127.0.0.1:8787".into(),
+        base: "http://127.0.0.1:8788".into(),
         requests: 200,
         concurrency: 4,
         json: None,
