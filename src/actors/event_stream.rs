@@ -627,6 +627,8 @@ impl WorkspaceActor {
         let user_id = workspace_member_id
             .and_then(|m| self.member_record(m).ok().flatten())
             .and_then(|m| m["userId"].as_str().map(str::to_string));
+        // Matched now (against the state this change committed), sent after the response.
+        let mut batches = vec![];
         for (ws, a) in streams {
             let Some(qs) = queries.get(&a.event_stream_id) else {
                 continue;
@@ -649,11 +651,10 @@ impl WorkspaceActor {
                     &a.event_stream_id,
                     vec![json!({ "queryIds": ids, "objectRecordEvent": event })],
                 );
-                if let Err(e) = ws.send_with_str(f.to_string()) {
-                    tracing::debug!(error = %e, "event stream send failed");
-                }
+                batches.push((vec![ws.clone()], f.to_string()));
             }
         }
+        super::realtime::deliver_after_response(batches);
         Ok(())
     }
 

@@ -304,7 +304,7 @@ fn send(ws: &WebSocket, frame: &Value) {
 /// sockets, see bench/). Timers of equal delay run in creation order, so events still go
 /// out in commit order. The frames were built from committed changes; only their sending
 /// is deferred.
-fn deliver_after_response(batches: Vec<(Vec<WebSocket>, String)>) {
+pub(super) fn deliver_after_response(batches: Vec<(Vec<WebSocket>, String)>) {
     if batches.iter().all(|(targets, _)| targets.is_empty()) {
         return;
     }
