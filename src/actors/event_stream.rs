@@ -583,7 +583,7 @@ impl WorkspaceActor {
                 let removed = a
                     .workspace_member_id
                     .as_ref()
-                    .is_some_and(|m| matches!(self.member_record(m), Ok(None)));
+                    .is_some_and(|m| self.member_removed(m));
                 if removed {
                     let _ = ws.close(Some(4403), Some("not a member"));
                 }

@@ -531,29 +531,28 @@ impl WorkspaceActor {
 
     /// The sockets following `topic` whose member still belongs to the workspace; the
     /// others (a member removed since connecting) are closed with 4403 and get nothing
-    /// more. Members are cached, so this costs one lookup per distinct member at most.
-    fn subscribers(&self, topic: &str, gone: &mut HashSet<String>) -> Vec<WebSocket> {
+    /// more. `removed` remembers each member's verdict (true: removed) across the topics of
+    /// one publish, so a member costs one lookup per publish.
+    fn subscribers(&self, topic: &str, removed: &mut HashMap<String, bool>) -> Vec<WebSocket> {
         let listed: Vec<(WebSocket, Option<String>)> = self.with_index(|ix| {
             ix.subscribers(topic)
                 .map(|(ws, a)| (ws.clone(), a.workspace_member_id.clone()))
                 .collect()
         });
         let mut kept = Vec::with_capacity(listed.len());
-        let mut present: HashSet<String> = HashSet::new();
         for (ws, member) in listed {
             if let Some(m) = member {
-                if gone.contains(&m) {
+                let gone = match removed.get(&m) {
+                    Some(gone) => *gone,
+                    None => {
+                        let gone = self.member_removed(&m);
+                        removed.insert(m, gone);
+                        gone
+                    }
+                };
+                if gone {
                     let _ = ws.close(Some(4403), Some("not a member"));
                     continue;
-                }
-                // Only a definite "no such member": a failed lookup is not a removal.
-                if !present.contains(&m) {
-                    if matches!(self.member_record(&m), Ok(None)) {
-                        let _ = ws.close(Some(4403), Some("not a member"));
-                        gone.insert(m);
-                        continue;
-                    }
-                    present.insert(m);
                 }
             }
             kept.push(ws);
@@ -562,8 +561,8 @@ impl WorkspaceActor {
     }
 
     /// Sends `frame` to every socket following `topic` (serialized once).
-    fn fan_out(&self, topic: &str, frame: &Value, gone: &mut HashSet<String>) {
-        let targets = self.subscribers(topic, gone);
+    fn fan_out(&self, topic: &str, frame: &Value) {
+        let targets = self.subscribers(topic, &mut HashMap::new());
         if targets.is_empty() {
             return;
         }
@@ -582,7 +581,7 @@ impl WorkspaceActor {
                 "since": entry["since"],
             },
         });
-        self.fan_out(&topic, &frame, &mut HashSet::new());
+        self.fan_out(&topic, &frame);
     }
 
     /// Who is connected now (the `presence` answer).
@@ -619,7 +618,7 @@ impl WorkspaceActor {
             return Ok(()); // nobody connected
         };
         // A removed member's sockets close (4403) whatever they follow, and get nothing.
-        let mut gone = HashSet::new();
+        let mut removed = HashMap::new();
         let mut batches: Vec<(Vec<WebSocket>, String)> = vec![];
         for c in changes {
             if c.object == "workspaceMember" && matches!(c.action, "deleted" | "destroyed") {
@@ -628,7 +627,7 @@ impl WorkspaceActor {
                 for ws in sockets {
                     let _ = ws.close(Some(4403), Some("not a member"));
                 }
-                gone.insert(c.record_id.clone());
+                removed.insert(c.record_id.clone(), true);
             }
         }
         for change in changes {
@@ -640,7 +639,7 @@ impl WorkspaceActor {
                 continue;
             };
             let topic = format!("record:{workspace_id}:{}", object.id);
-            let targets = self.subscribers(&topic, &mut gone);
+            let targets = self.subscribers(&topic, &mut removed);
             if targets.is_empty() {
                 continue;
             }
@@ -649,7 +648,7 @@ impl WorkspaceActor {
         }
         for (user_id, notification) in notifications {
             let topic = format!("notification:{user_id}");
-            let targets = self.subscribers(&topic, &mut gone);
+            let targets = self.subscribers(&topic, &mut removed);
             let frame = notification_frame(&topic, "created", notification);
             batches.push((targets, frame.to_string()));
         }
@@ -721,6 +720,10 @@ impl WorkspaceActor {
     /// panic or close the socket except a socket whose state is unreadable.
     pub(super) async fn ws_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) {
         let Some(mut me) = load_attachment(&ws) else {
+            // Event-stream sockets carry frames one way only (actor to gateway): ignored.
+            if super::event_stream::load_attachment(&ws).is_some() {
+                return;
+            }
             send(
                 &ws,
                 &error_frame(None, "INTERNAL_ERROR", "Connection state lost; reconnect"),
@@ -836,7 +839,7 @@ impl WorkspaceActor {
         };
         // A member removed since connecting loses realtime with everything else.
         if let Some(member_id) = &me.workspace_member_id {
-            if matches!(self.member_record(member_id), Ok(None)) {
+            if self.member_removed(member_id) {
                 send(
                     ws,
                     &error_frame(

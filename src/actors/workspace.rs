@@ -124,9 +124,7 @@ impl DurableObject for WorkspaceActor {
         message: WebSocketIncomingMessage,
     ) -> worker::Result<()> {
         let outcome = panic_boundary(async {
-            // Event-stream sockets carry frames one way only (actor to gateway).
-            if self.ensure_migrated().is_ok() && super::event_stream::load_attachment(&ws).is_none()
-            {
+            if self.ensure_migrated().is_ok() {
                 self.ws_message(ws, message).await;
             }
         })
@@ -657,6 +655,12 @@ impl WorkspaceActor {
             self.members.borrow_mut().insert(id.to_string(), m.clone());
         }
         Ok(found)
+    }
+
+    /// Whether the member is definitely gone: a failed lookup is not a removal, so a
+    /// storage error never disconnects anyone.
+    pub(super) fn member_removed(&self, id: &str) -> bool {
+        matches!(self.member_record(id), Ok(None))
     }
 
     fn load_member(&self, id: &str) -> Result<Option<Value>, QueryError> {
