@@ -20,8 +20,8 @@ pub fn json_path(keys: &[&str]) -> String {
 /// workspace's own model, so their DDL cannot be a numbered SQL migration; instead an actor
 /// whose `_actor_meta.recordDdlVersion` is lower re-runs [`object_ddl`] (idempotent) for
 /// every object once, when it wakes. Raise it whenever [`object_ddl`] gains something.
-/// 2: position indexes.
-pub const RECORD_DDL_VERSION: i64 = 2;
+/// 2: position indexes. 3: lowered label-identifier indexes, soft-deleted rows' index.
+pub const RECORD_DDL_VERSION: i64 = 3;
 
 /// DDL that makes storage match an object: its table and indexes (idempotent).
 pub fn object_ddl(model: &WorkspaceModel, o: &ObjectMetadata) -> Vec<String> {
@@ -30,6 +30,12 @@ pub fn object_ddl(model: &WorkspaceModel, o: &ObjectMetadata) -> Vec<String> {
         "CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, deleted_at TEXT, \
          data TEXT NOT NULL CHECK (json_valid(data)))"
     )];
+    // Only soft-deleted rows: an unfiltered list's total is all rows minus these
+    // (`Engine::add_aggregates`), and live writes never touch this index.
+    ddl.push(format!(
+        "CREATE INDEX IF NOT EXISTS {} ON {table} (deleted_at) WHERE deleted_at IS NOT NULL",
+        ident(&format!("del_{}", o.id.replace('-', "")))
+    ));
     // New records go first (or last): that reads the smallest (largest) position, which
     // without an index is a scan of the whole table on every create.
     if let Some(p) = o
@@ -42,8 +48,25 @@ pub fn object_ddl(model: &WorkspaceModel, o: &ObjectMetadata) -> Vec<String> {
             json_path(&[&p.storage_key()])
         ));
     }
+    // Lists are filtered by a case-insensitive prefix of the record's name (`ilike 'ab%'`,
+    // compiled with a range on `lower(...)`, `filter::prefix_range`) and ordered by it
+    // (`order` lowers TEXT): `(lower(name), id)` serves both, and the `id` tie-break.
+    if let Some(f) = o
+        .label_identifier_field_name
+        .as_deref()
+        .and_then(|n| o.field(n))
+        .filter(|f| f.is_active)
+    {
+        for (suffix, keys) in lowered_keys(f) {
+            ddl.push(format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {table} (lower(json_extract(data, '{}')), id)",
+                ident(&format!("{}{suffix}", index_names(o, f)[2])),
+                json_path(&keys)
+            ));
+        }
+    }
     for f in o.active_fields() {
-        let [fk, uq] = index_names(o, f);
+        let [fk, uq, _] = index_names(o, f);
         if f.is_many_to_one() && model.target_of(f).is_some() {
             ddl.push(format!(
                 "CREATE INDEX IF NOT EXISTS {} ON {table} (json_extract(data, '{}'))",
@@ -70,20 +93,47 @@ pub fn object_ddl(model: &WorkspaceModel, o: &ObjectMetadata) -> Vec<String> {
     ddl
 }
 
-/// The names of the foreign-key and unique indexes a field may have.
-fn index_names(o: &ObjectMetadata, f: &FieldMetadata) -> [String; 2] {
+/// The stored text values of a label identifier that get a lowered index, with the index
+/// name's suffix: a full name's two parts, or a TEXT field itself.
+fn lowered_keys(f: &FieldMetadata) -> Vec<(&'static str, Vec<&str>)> {
+    match f.field_type {
+        FieldType::FullName => vec![
+            ("_first", vec![f.name.as_str(), "firstName"]),
+            ("_last", vec![f.name.as_str(), "lastName"]),
+        ],
+        FieldType::Text => vec![("", vec![f.name.as_str()])],
+        _ => vec![],
+    }
+}
+
+/// The names of the foreign-key, unique and lowered (prefix) indexes a field may have
+/// (the lowered ones get [`lowered_keys`]' suffixes).
+fn index_names(o: &ObjectMetadata, f: &FieldMetadata) -> [String; 3] {
     let short = o.id.replace('-', "");
     let fshort = f.id.replace('-', "");
     [
         format!("fk_{short}_{fshort}"),
         format!("uq_{short}_{fshort}"),
+        format!("lo_{short}_{fshort}"),
     ]
 }
 
 /// Indexes to drop before a field's stored key changes or goes (they are recreated from the
 /// new model by [`object_ddl`]).
 pub fn field_index_names(o: &ObjectMetadata, f: &FieldMetadata) -> Vec<String> {
-    index_names(o, f).to_vec()
+    let [fk, uq, _] = index_names(o, f);
+    let mut names = vec![fk, uq];
+    names.extend(lowered_index_names(o, f));
+    names
+}
+
+/// The lowered (prefix) indexes a field may have as its object's label identifier.
+pub fn lowered_index_names(o: &ObjectMetadata, f: &FieldMetadata) -> Vec<String> {
+    let [_, _, lo] = index_names(o, f);
+    ["", "_first", "_last"]
+        .iter()
+        .map(|suffix| format!("{lo}{suffix}"))
+        .collect()
 }
 
 #[cfg(test)]

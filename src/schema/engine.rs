@@ -211,6 +211,12 @@ fn base64_cursor(offset: usize) -> String {
     base64::engine::general_purpose::STANDARD.encode(json!({ "offset": offset }).to_string())
 }
 
+/// Twenty's answer to a mass mutation without a filter.
+fn empty_filter() -> QueryError {
+    QueryError::bad_input("Filter is required and cannot be empty for this operation")
+        .with_sub_code("INVALID_ARGS_FILTER")
+}
+
 fn table(o: &ObjectMetadata) -> String {
     ident(&o.table())
 }
@@ -265,12 +271,18 @@ impl<'a> Engine<'a> {
     }
 
     fn where_clause(&self, o: &ObjectMetadata, filter_json: &Value) -> QueryResult<Sql> {
+        Ok(self.where_parts(o, filter_json)?.0)
+    }
+
+    /// The WHERE of a read, and whether it selects exactly the live records (no filter).
+    fn where_parts(&self, o: &ObjectMetadata, filter_json: &Value) -> QueryResult<(Sql, bool)> {
         let compiled = filter::compile(self.model, o, filter_json, ROOT)?;
+        let all_live = !compiled.constrains() && !compiled.mentions_deleted_at;
         let mut w = compiled.sql;
         if !compiled.mentions_deleted_at {
             w.push_str(&format!(" AND {ROOT}.deleted_at IS NULL"));
         }
-        Ok(w)
+        Ok((w, all_live))
     }
 
     // ----- reads -----------------------------------------------------------------------
@@ -291,7 +303,7 @@ impl<'a> Engine<'a> {
             .map(|n| n as usize)
             .unwrap_or(DEFAULT_PAGE_SIZE)
             .min(MAX_RECORDS);
-        let mut w = self.where_clause(o, &args.filter)?;
+        let (mut w, all_live) = self.where_parts(o, &args.filter)?;
         let base_where = w.clone();
         let cursor_text = args.after.as_deref().or(args.before.as_deref());
         if let Some(c) = cursor_text {
@@ -347,7 +359,7 @@ impl<'a> Engine<'a> {
                 "hasPreviousPage": has_previous,
             },
         });
-        self.add_aggregates(o, &base_where, sel, &mut conn)?;
+        self.add_aggregates(o, &base_where, all_live, sel, &mut conn)?;
         Ok(conn)
     }
 
@@ -380,6 +392,7 @@ impl<'a> Engine<'a> {
         &self,
         o: &ObjectMetadata,
         where_: &Sql,
+        all_live: bool,
         sel: &Selection,
         conn: &mut Value,
     ) -> QueryResult<()> {
@@ -393,6 +406,22 @@ impl<'a> Engine<'a> {
             }
         }
         if exprs.is_empty() {
+            return Ok(());
+        }
+        // The total of an unfiltered list (every table view and REST list asks for it):
+        // all rows minus the soft-deleted ones. SQLite counts a whole table from its
+        // smallest b-tree without reading rows, and the deleted ones through their partial
+        // index (`ddl::object_ddl`); `count(*) WHERE deleted_at IS NULL` reads every record.
+        if all_live && exprs.iter().all(|(_, e)| e == "count(*)") {
+            let t = table(o);
+            let rows = self.db.query(&Sql::new(format!(
+                "SELECT (SELECT count(*) FROM {t}) - \
+                 (SELECT count(*) FROM {t} WHERE deleted_at IS NOT NULL) AS n"
+            )))?;
+            let n = rows.first().and_then(|r| r.get("n")).cloned();
+            for (key, _) in &exprs {
+                conn[key] = n.clone().unwrap_or(Value::Null);
+            }
             return Ok(());
         }
         let cols: Vec<String> = exprs
@@ -649,23 +678,34 @@ impl<'a> Engine<'a> {
         if search_fields(o).is_empty() {
             return Ok(());
         }
+        // The FTS row is addressed by its rowid, looked up in `_search_ids` (indexed):
+        // `_search.record_id` is UNINDEXED, and filtering on it reads the whole index.
+        let key = || vec![Param::Text(id.into()), Param::Text(o.name_singular.clone())];
         self.db.exec(&Sql::with(
-            "DELETE FROM _search WHERE record_id = ? AND object = ?",
-            vec![Param::Text(id.into()), Param::Text(o.name_singular.clone())],
+            "DELETE FROM _search WHERE rowid = \
+             (SELECT id FROM _search_ids WHERE record_id = ? AND object = ?)",
+            key(),
         ))?;
-        if let Some(data) = live {
-            let text = search_text(o, data);
-            if !text.is_empty() {
-                self.db.exec(&Sql::with(
-                    "INSERT INTO _search (object, record_id, content) VALUES (?, ?, ?)",
-                    vec![
-                        Param::Text(o.name_singular.clone()),
-                        Param::Text(id.into()),
-                        Param::Text(text),
-                    ],
-                ))?;
-            }
+        let text = live.map(|data| search_text(o, data)).unwrap_or_default();
+        if text.is_empty() {
+            self.db.exec(&Sql::with(
+                "DELETE FROM _search_ids WHERE record_id = ? AND object = ?",
+                key(),
+            ))?;
+            return Ok(());
         }
+        self.db.exec(&Sql::with(
+            "INSERT INTO _search_ids (record_id, object) VALUES (?, ?) \
+             ON CONFLICT (record_id, object) DO NOTHING",
+            key(),
+        ))?;
+        let mut params = vec![Param::Text(text)];
+        params.extend(key());
+        self.db.exec(&Sql::with(
+            "INSERT INTO _search (rowid, object, record_id, content) \
+             SELECT id, object, record_id, ? FROM _search_ids WHERE record_id = ? AND object = ?",
+            params,
+        ))?;
         Ok(())
     }
 
@@ -937,11 +977,14 @@ impl<'a> Engine<'a> {
             if v.is_empty() {
                 continue;
             }
+            // Every term of the unique index's WHERE (`ddl::object_ddl`), so SQLite may use
+            // that partial index; without `!= ''` this read every record.
+            let p = path(&keys);
             let rows = self.load(&Sql::with(
                 format!(
-                    "SELECT id, deleted_at, data FROM {} WHERE deleted_at IS NULL AND json_extract(data, '{}') = ? LIMIT 2",
+                    "SELECT id, deleted_at, data FROM {} WHERE deleted_at IS NULL \
+                     AND json_extract(data, '{p}') = ? AND json_extract(data, '{p}') != '' LIMIT 2",
                     table(o),
-                    path(&keys)
                 ),
                 vec![Param::Text(v.clone())],
             ))?;
@@ -1028,6 +1071,11 @@ impl<'a> Engine<'a> {
         what: &str,
     ) -> QueryResult<Vec<Record>> {
         let compiled = filter::compile(self.model, o, filter_json, ROOT)?;
+        // Decided on the compiled predicate, so no nesting of empty lists and objects
+        // reaches every record.
+        if !compiled.constrains() {
+            return Err(empty_filter());
+        }
         let mut sql = Sql::new(format!(
             "SELECT {ROOT}.id, {ROOT}.deleted_at, {ROOT}.data FROM {} AS {ROOT} WHERE ",
             table(o)
@@ -1047,12 +1095,12 @@ impl<'a> Engine<'a> {
         Ok(rows)
     }
 
+    /// The mass-mutation guard: a filter given as anything but an object with keys is
+    /// refused before compiling; [`Engine::matching`] refuses the rest of those that
+    /// constrain nothing, on their compiled predicate.
     fn require_filter(filter_json: &Value) -> QueryResult<()> {
         if filter_json.as_object().is_none_or(Map::is_empty) {
-            return Err(QueryError::bad_input(
-                "Filter is required and cannot be empty for this operation",
-            )
-            .with_sub_code("INVALID_ARGS_FILTER"));
+            return Err(empty_filter());
         }
         Ok(())
     }
@@ -1541,6 +1589,9 @@ pub mod tests {
         ));
         db.0.borrow()
             .execute_batch(include_str!("../../migrations/actor/0003_search.sql"))
+            .unwrap();
+        db.0.borrow()
+            .execute_batch(include_str!("../../migrations/actor/0010_search_ids.sql"))
             .unwrap();
         for o in &model.objects {
             for stmt in object_ddl(&model, o) {

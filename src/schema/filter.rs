@@ -44,12 +44,21 @@ const MAX_RELATION_FILTER_DEPTH: usize = 1;
 /// A compiled filter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compiled {
-    /// A boolean SQL expression; `1` for an empty filter.
+    /// A boolean SQL expression; exactly [`TRUE`] for a filter that constrains nothing.
     pub sql: Sql,
     /// The filter names `deletedAt` at top level or inside `and`/`or`/`not`: soft-deleted
     /// rows are then NOT excluded (Twenty's `withDeleted()`); otherwise the caller adds
     /// `<alias>.deleted_at IS NULL`.
     pub mentions_deleted_at: bool,
+}
+
+impl Compiled {
+    /// Whether the predicate can exclude a record. Constants are folded while compiling,
+    /// so `{}`, `{and: []}`, `{or: [{}]}`, `{name: {}}`, `{company: {}}` and any nesting
+    /// of them (and `id IS NOT NULL`) compile to [`TRUE`]. Mass mutations refuse those.
+    pub fn constrains(&self) -> bool {
+        self.sql.text != TRUE
+    }
 }
 
 /// Compiles `filter` (Twenty's `<Object>FilterInput` as JSON) for rows of `object` read
@@ -301,21 +310,68 @@ fn compile_object(
                     });
                 }
                 let op = if key == "and" { "AND" } else { "OR" };
-                parts.push(balanced(group, op, "1"));
+                parts.push(fold(group, op));
             }
             "not" => match value {
                 Value::Null => {}
                 Value::Object(map) => {
-                    let mut s = Sql::new("NOT ");
-                    s.push(compile_object(model, object, map, alias, depth)?);
-                    parts.push(s);
+                    parts.push(negate(compile_object(model, object, map, alias, depth)?));
                 }
                 _ => return Err(not_an_object(key)),
             },
             _ => parts.push(compile_key(model, object, key, value, alias, depth)?),
         }
     }
-    Ok(balanced(parts, "AND", "1"))
+    Ok(fold(parts, "AND"))
+}
+
+/// The constant predicates. Folding keeps them bare (never parenthesised or combined), so
+/// a filter that constrains nothing, however it is nested, compiles to exactly [`TRUE`]
+/// (what the mass-mutation guard checks, [`Compiled::constrains`]).
+pub const TRUE: &str = "1";
+pub const FALSE: &str = "0";
+
+fn constant(s: &Sql) -> Option<bool> {
+    match s.text.as_str() {
+        TRUE => Some(true),
+        FALSE => Some(false),
+        _ => None,
+    }
+}
+
+fn literal(b: bool) -> Sql {
+    Sql::new(if b { TRUE } else { FALSE })
+}
+
+/// `parts` joined by `op` (`AND`/`OR`) with constants folded: an absorbing constant
+/// (`0` for AND, `1` for OR) decides the whole, an identity one is dropped. An empty list
+/// is no condition (`1`) for both, as Twenty treats `and: []` and `or: []`.
+fn fold(parts: Vec<Sql>, op: &str) -> Sql {
+    if parts.is_empty() {
+        return literal(true);
+    }
+    let absorbing = op == "OR";
+    let mut kept = Vec::with_capacity(parts.len());
+    for p in parts {
+        match constant(&p) {
+            Some(c) if c == absorbing => return literal(absorbing),
+            Some(_) => {}
+            None => kept.push(p),
+        }
+    }
+    if kept.is_empty() {
+        return literal(!absorbing);
+    }
+    balanced(kept, op, TRUE)
+}
+
+fn negate(s: Sql) -> Sql {
+    if let Some(c) = constant(&s) {
+        return literal(!c);
+    }
+    let mut out = Sql::new("NOT ");
+    out.push(s);
+    out
 }
 
 fn not_an_object(field_name: &str) -> QueryError {
@@ -392,7 +448,7 @@ fn compile_key(
             };
             parts.push(leaf.compile(sub_filter)?);
         }
-        return Ok(balanced(parts, "AND", "1"));
+        return Ok(fold(parts, "AND"));
     }
     let leaf = Leaf {
         field_name: key.to_string(),
@@ -461,7 +517,8 @@ fn compile_relation(
     }
     let join_alias = format!("{alias}_{}", field.name);
     let condition = compile_object(model, target, sub_filter, &join_alias, depth + 1)?;
-    if condition.text == "1" {
+    // A constant condition is the same for every record, with or without a target.
+    if constant(&condition).is_some() {
         return Ok(condition);
     }
     let fk = Column::field(alias, field)?.value();
@@ -711,10 +768,25 @@ impl Leaf {
                         or_null(format!("{text} GLOB ?")),
                         vec![Param::Text(like_to_glob(pattern))],
                     ),
-                    "ilike" => Sql::with(
-                        or_null(format!("lower({text}) LIKE lower(?) ESCAPE '\\'")),
-                        vec![Param::Text(pattern.to_string())],
-                    ),
+                    "ilike" => match prefix_range(pattern).filter(|_| null_eq.is_none()) {
+                        // The same rows, plus a range an index on `lower(column)` serves
+                        // (`ddl::object_ddl`); LIKE alone makes SQLite scan every record.
+                        Some((low, high)) => Sql::with(
+                            format!(
+                                "lower({text}) LIKE lower(?) ESCAPE '\\' \
+                                 AND lower({text}) >= ? AND lower({text}) < ?"
+                            ),
+                            vec![
+                                Param::Text(pattern.to_string()),
+                                Param::Text(low),
+                                Param::Text(high),
+                            ],
+                        ),
+                        None => Sql::with(
+                            or_null(format!("lower({text}) LIKE lower(?) ESCAPE '\\'")),
+                            vec![Param::Text(pattern.to_string())],
+                        ),
+                    },
                     "startsWith" => Sql::with(
                         format!("{text} GLOB ?"),
                         vec![Param::Text(format!("{}*", glob_escape(pattern)))],
@@ -995,6 +1067,23 @@ pub(crate) fn json_param(v: &Value) -> Param {
 
 // ---------------------------------------------------------------------------------------
 // Patterns.
+
+/// For an `ilike` pattern that is a literal ASCII prefix followed by one `%` (`"ab%"`):
+/// the bounds `[low, high)` that `lower(column)` lies within exactly when it matches.
+/// SQLite's `lower()` and `LIKE` fold ASCII letters only, so a lowered ASCII prefix is
+/// compared bytewise; patterns with other wildcards, escapes or non-ASCII text get none.
+pub(crate) fn prefix_range(pattern: &str) -> Option<(String, String)> {
+    let prefix = pattern.strip_suffix('%')?;
+    let plain = |c: char| c.is_ascii() && !matches!(c, '%' | '_' | '\\' | '\x7f');
+    if prefix.is_empty() || !prefix.chars().all(plain) {
+        return None;
+    }
+    let low = prefix.to_ascii_lowercase();
+    let mut high = low.clone();
+    let last = high.pop()?;
+    high.push(char::from(last as u8 + 1));
+    Some((low, high))
+}
 
 fn push_glob_literal(out: &mut String, c: char) {
     match c {
@@ -1486,6 +1575,14 @@ mod tests {
                 format!("(lower({j}) LIKE lower(?) ESCAPE '\\')"),
                 vec![t("%Ab%")],
             ),
+            // A literal prefix adds the range an index on lower(...) serves.
+            (
+                json!({"jobTitle": {"ilike": "Ab%"}}),
+                format!(
+                    "(lower({j}) LIKE lower(?) ESCAPE '\\' AND lower({j}) >= ? AND lower({j}) < ?)"
+                ),
+                vec![t("Ab%"), t("ab"), t("ac")],
+            ),
             (
                 json!({"jobTitle": {"is": "NULL"}}),
                 format!("({j} IS NULL OR {j} = '')"),
@@ -1795,14 +1892,21 @@ mod tests {
             &format!("((({a})))"),
             vec![t("a")],
         );
-        check(json!({"and": []}), "(1)", vec![]);
-        check(json!({"or": [{}]}), "((1))", vec![]);
+        check(json!({"and": []}), "1", vec![]);
+        check(json!({"or": [{}]}), "1", vec![]);
         check(
             json!({"not": {"jobTitle": {"eq": "a"}}}),
             &format!("(NOT ({a}))"),
             vec![t("a")],
         );
-        check(json!({"not": {}}), "(NOT 1)", vec![]);
+        // Constants fold: nothing is true of every record, NOT nothing of none.
+        check(json!({"not": {}}), "0", vec![]);
+        check(json!({"or": [{}, {"jobTitle": {"eq": "a"}}]}), "1", vec![]);
+        check(
+            json!({"and": [{}, {"jobTitle": {"eq": "a"}}]}),
+            &format!("((({a})))"),
+            vec![t("a")],
+        );
         // Keys of one object are ANDed.
         check(
             json!({"id": {"eq": U1}, "jobTitle": {"eq": "a"}}),
@@ -2068,6 +2172,35 @@ mod tests {
                 .unwrap()
                 .mentions_deleted_at
         );
+    }
+
+    #[test]
+    fn ilike_prefix_ranges() {
+        let r = |low: &str, high: &str| Some((low.to_string(), high.to_string()));
+        assert_eq!(prefix_range("Ab%"), r("ab", "ac"));
+        assert_eq!(prefix_range("z%"), r("z", "{"));
+        assert_eq!(prefix_range("a~%"), r("a~", "a\x7f"));
+        assert_eq!(prefix_range("Jo Z%"), r("jo z", "jo {"));
+        // Anything but a literal ASCII prefix and one final `%`: no range, LIKE alone.
+        for p in ["%ab%", "ab", "a_b%", "a\\%%", "ab%%", "%", "\u{e9}%", "a\x7f%", ""] {
+            assert_eq!(prefix_range(p), None, "{p:?}");
+        }
+        // On real SQLite the range never changes what LIKE matches.
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let values = ["ab", "Ab", "AB", "abc", "a", "b", "ac", "aB\u{e9}", "\u{c1}b", "", "a~", "a\x7f"];
+        for pattern in ["ab%", "A%", "a~%", "aB%"] {
+            let (low, high) = prefix_range(pattern).unwrap();
+            for v in values {
+                let (like, range): (bool, bool) = conn
+                    .query_row(
+                        "SELECT lower(?1) LIKE lower(?2) ESCAPE '\\', lower(?1) >= ?3 AND lower(?1) < ?4",
+                        rusqlite::params![v, pattern, low, high],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .unwrap();
+                assert_eq!(like, range, "{v:?} {pattern:?}");
+            }
+        }
     }
 
     #[test]

@@ -10,11 +10,15 @@ pub mod engine;
 pub mod error;
 pub mod filter;
 pub mod gql;
+#[cfg(test)]
+mod mass_mutation_guard;
 pub mod metadata;
 pub mod model_change;
 pub mod openapi;
 pub mod order;
 pub mod rest;
+#[cfg(test)]
+mod scale_plans;
 pub mod sdl;
 pub mod sql;
 pub mod standard;

@@ -594,9 +594,29 @@ pub fn update_object(
     if !issues.is_empty() {
         return Err(subject.fail_all(issues));
     }
+    // The former label identifier's prefix index serves nothing any more (the new one's is
+    // created with the object's DDL).
+    if o.label_identifier_field_name != current.label_identifier_field_name {
+        if let Some(f) = current
+            .label_identifier_field_name
+            .as_deref()
+            .and_then(|n| current.field(n))
+        {
+            statements.extend(ddl::lowered_index_names(current, f).into_iter().map(|name| {
+                Sql::new(format!("DROP INDEX IF EXISTS {}", ident(&name)))
+            }));
+        }
+    }
     if o.name_singular != current.name_singular {
         statements.push(Sql::with(
             "UPDATE _search SET object = ? WHERE object = ?",
+            vec![
+                Param::from(o.name_singular.as_str()),
+                Param::from(current.name_singular.as_str()),
+            ],
+        ));
+        statements.push(Sql::with(
+            "UPDATE _search_ids SET object = ? WHERE object = ?",
             vec![
                 Param::from(o.name_singular.as_str()),
                 Param::from(current.name_singular.as_str()),
@@ -672,6 +692,10 @@ pub fn delete_object(model: &WorkspaceModel, id: &str) -> QueryResult<Applied> {
         Sql::new(format!("DROP TABLE IF EXISTS {}", ident(&object.table()))),
         Sql::with(
             "DELETE FROM _search WHERE object = ?",
+            vec![Param::from(object.name_singular.as_str())],
+        ),
+        Sql::with(
+            "DELETE FROM _search_ids WHERE object = ?",
             vec![Param::from(object.name_singular.as_str())],
         ),
     ];
