@@ -602,7 +602,7 @@ pub fn update_object(
             .as_deref()
             .and_then(|n| current.field(n))
         {
-            statements.extend(ddl::lowered_index_names(current, f).into_iter().map(|name| {
+            statements.extend(ddl::lowered_index_names(&current, f).into_iter().map(|name| {
                 Sql::new(format!("DROP INDEX IF EXISTS {}", ident(&name)))
             }));
         }
