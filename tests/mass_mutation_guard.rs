@@ -83,7 +83,10 @@ fn logically_empty_filters_change_nothing_over_graphql_and_rest() {
                 "{name} {filter}: {body}"
             );
             assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
-            assert!(body["data"].is_null() || body["data"][name].is_null(), "{body}");
+            assert!(
+                body["data"].is_null() || body["data"][name].is_null(),
+                "{body}"
+            );
         }
     }
     // REST: no filter, and the grammar's empty conjunctions.
@@ -101,12 +104,22 @@ fn logically_empty_filters_change_nothing_over_graphql_and_rest() {
             assert_eq!(resp.status, 400, "{method} {path}: {}", resp.text);
         }
         let resp = server
-            .request("DELETE", &format!("/rest/people{query}{}soft_delete=true", if query.is_empty() { "?" } else { "&" }))
+            .request(
+                "DELETE",
+                &format!(
+                    "/rest/people{query}{}soft_delete=true",
+                    if query.is_empty() { "?" } else { "&" }
+                ),
+            )
             .bearer(token)
             .send();
         assert_eq!(resp.status, 400, "soft DELETE {query}: {}", resp.text);
     }
-    assert_eq!(people(&server, token), before, "a refused mutation changed records");
+    assert_eq!(
+        people(&server, token),
+        before,
+        "a refused mutation changed records"
+    );
 
     // A filter that constrains is still served, and touches only what it matches.
     let data = server.graphql_ok(

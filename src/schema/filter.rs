@@ -2182,12 +2182,16 @@ mod tests {
         assert_eq!(prefix_range("a~%"), r("a~", "a\x7f"));
         assert_eq!(prefix_range("Jo Z%"), r("jo z", "jo {"));
         // Anything but a literal ASCII prefix and one final `%`: no range, LIKE alone.
-        for p in ["%ab%", "ab", "a_b%", "a\\%%", "ab%%", "%", "\u{e9}%", "a\x7f%", ""] {
+        for p in [
+            "%ab%", "ab", "a_b%", "a\\%%", "ab%%", "%", "\u{e9}%", "a\x7f%", "",
+        ] {
             assert_eq!(prefix_range(p), None, "{p:?}");
         }
         // On real SQLite the range never changes what LIKE matches.
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        let values = ["ab", "Ab", "AB", "abc", "a", "b", "ac", "aB\u{e9}", "\u{c1}b", "", "a~", "a\x7f"];
+        let values = [
+            "ab", "Ab", "AB", "abc", "a", "b", "ac", "aB\u{e9}", "\u{c1}b", "", "a~", "a\x7f",
+        ];
         for pattern in ["ab%", "A%", "a~%", "aB%"] {
             let (low, high) = prefix_range(pattern).unwrap();
             for v in values {

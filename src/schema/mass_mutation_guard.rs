@@ -112,7 +112,9 @@ fn seeded() -> (WorkspaceModel, Sqlite) {
             format!("INSERT INTO \"{}\" VALUES (?, ?, ?)", person.table()),
             vec![
                 Param::Text(format!("20202020-0000-4000-8000-{i:012}")),
-                deleted.map(|d| Param::Text(d.into())).unwrap_or(Param::Null),
+                deleted
+                    .map(|d| Param::Text(d.into()))
+                    .unwrap_or(Param::Null),
                 Param::Text(data.to_string()),
             ],
         ))

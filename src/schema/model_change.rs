@@ -602,9 +602,11 @@ pub fn update_object(
             .as_deref()
             .and_then(|n| current.field(n))
         {
-            statements.extend(ddl::lowered_index_names(&current, f).into_iter().map(|name| {
-                Sql::new(format!("DROP INDEX IF EXISTS {}", ident(&name)))
-            }));
+            statements.extend(
+                ddl::lowered_index_names(&current, f)
+                    .into_iter()
+                    .map(|name| Sql::new(format!("DROP INDEX IF EXISTS {}", ident(&name)))),
+            );
         }
     }
     if o.name_singular != current.name_singular {

@@ -139,7 +139,11 @@ fn every_write_reaches_records_and_the_search_index_through_an_index() {
         let plans = db.take();
         assert!(!plans.is_empty(), "{what}: nothing ran");
         let bad = full_reads(&plans);
-        assert!(bad.is_empty(), "{what} reads whole tables:\n{}", bad.join("\n"));
+        assert!(
+            bad.is_empty(),
+            "{what} reads whole tables:\n{}",
+            bad.join("\n")
+        );
     };
     e.create_many(
         person,
@@ -148,8 +152,12 @@ fn every_write_reaches_records_and_the_search_index_through_an_index() {
     )
     .unwrap();
     check("create", &db);
-    e.update_one(person, &people[10], &json!({"jobTitle": "CTO", "name": {"firstName": "Renamed"}}))
-        .unwrap();
+    e.update_one(
+        person,
+        &people[10],
+        &json!({"jobTitle": "CTO", "name": {"firstName": "Renamed"}}),
+    )
+    .unwrap();
     check("update", &db);
     e.create_many(
         person,
@@ -164,7 +172,8 @@ fn every_write_reaches_records_and_the_search_index_through_an_index() {
     check("restore", &db);
     e.destroy_one(person, &people[12]).unwrap();
     check("destroy", &db);
-    e.fetch(person, &[people[13].clone()], &Selection::all()).unwrap();
+    e.fetch(person, &[people[13].clone()], &Selection::all())
+        .unwrap();
     check("read back", &db);
 }
 
@@ -193,10 +202,15 @@ fn the_name_prefix_list_and_its_total_are_served_by_the_lowered_index() {
     // The page walks the index in order: no sort of the matches.
     let list = &plans[0];
     assert!(
-        list.1.iter().any(|d| d.contains("USING INDEX \"lo_") || d.contains("USING INDEX lo_")),
+        list.1
+            .iter()
+            .any(|d| d.contains("USING INDEX \"lo_") || d.contains("USING INDEX lo_")),
         "{list:#?}"
     );
-    assert!(!list.1.iter().any(|d| d.contains("TEMP B-TREE")), "{list:#?}");
+    assert!(
+        !list.1.iter().any(|d| d.contains("TEMP B-TREE")),
+        "{list:#?}"
+    );
     // The same answer as the plain LIKE, i.e. the range changes no result.
     let scan = db
         .db

@@ -37,8 +37,7 @@ const NAMES: &[&str] = &[
     "Abigail", "Aaron", "Abel", "Bob", "Bella", "Carl", "Chloe", "Dan", "Diana", "Ed", "Eva",
     "Frank", "Fay", "Gus", "Gina", "Hal", "Hana", "Ivan", "Iris", "Jack", "Jade", "Karl", "Kim",
     "Leo", "Lia", "Max", "Mia", "Ned", "Nia", "Otto", "Olga", "Paul", "Pia", "Quinn", "Rob",
-    "Rita", "Sam", "Sara", "Tom", "Tia", "Uma", "Vic", "Vera", "Walt", "Wen", "Xavi", "Yan",
-    "Zoe",
+    "Rita", "Sam", "Sara", "Tom", "Tia", "Uma", "Vic", "Vera", "Walt", "Wen", "Xavi", "Yan", "Zoe",
 ];
 const PREFIXES: &[&str] = &["ab", "ca", "ja", "mi", "sa", "zo", "ol", "ha"];
 
@@ -72,7 +71,14 @@ fn parse_args() -> Args {
     };
     for (flag, value) in flags(
         USAGE,
-        &["--base", "--sizes", "--samples", "--parallel", "--rss-pid", "--out"],
+        &[
+            "--base",
+            "--sizes",
+            "--samples",
+            "--parallel",
+            "--rss-pid",
+            "--out",
+        ],
     ) {
         match flag.as_str() {
             "--base" => args.base = value.trim_end_matches('/').to_string(),
@@ -142,7 +148,8 @@ fn load(
                         let Some(batch) = batches.get(i) else {
                             return out;
                         };
-                        let data = bench.gql(&a, "/graphql", Some(token), query, json!({"d": batch}));
+                        let data =
+                            bench.gql(&a, "/graphql", Some(token), query, json!({"d": batch}));
                         let ids = data[field]
                             .as_array()
                             .map(|a| {
@@ -159,7 +166,10 @@ fn load(
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
     });
     let wall = started.elapsed();
     results.sort_by_key(|(i, _)| *i);
@@ -215,9 +225,7 @@ fn rss_kib(pid: u32) -> Option<u64> {
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
             .unwrap_or(0);
-        if let Ok(children) =
-            std::fs::read_to_string(format!("/proc/{p}/task/{p}/children"))
-        {
+        if let Ok(children) = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")) {
             pids.extend(children.split_whitespace().filter_map(|c| c.parse().ok()));
         }
     }
@@ -260,8 +268,14 @@ fn main() {
                     .collect()
             })
             .collect();
-        let (ids, company_wall) =
-            load(&bench, &token, CREATE_COMPANIES, "createCompanies", batches, args.parallel);
+        let (ids, company_wall) = load(
+            &bench,
+            &token,
+            CREATE_COMPANIES,
+            "createCompanies",
+            batches,
+            args.parallel,
+        );
         let companies_loaded = ids.len();
         companies.extend(ids);
         let start = people.len();
@@ -274,8 +288,14 @@ fn main() {
                     .collect()
             })
             .collect();
-        let (ids, people_wall) =
-            load(&bench, &token, CREATE_PEOPLE, "createPeople", batches, args.parallel);
+        let (ids, people_wall) = load(
+            &bench,
+            &token,
+            CREATE_PEOPLE,
+            "createPeople",
+            batches,
+            args.parallel,
+        );
         let people_loaded = ids.len();
         people.extend(ids);
         let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
@@ -397,7 +417,10 @@ fn main() {
                     if status == 200 && text.contains("\"people\"") {
                         Ok(())
                     } else {
-                        Err(format!("REST list answered {status}: {}", twenty_edge_bench::snippet(text)))
+                        Err(format!(
+                            "REST list answered {status}: {}",
+                            twenty_edge_bench::snippet(text)
+                        ))
                     }
                 },
             ),
@@ -422,9 +445,16 @@ fn main() {
             args.parallel
         );
         if let Some(kib) = args.rss_pid.and_then(rss_kib) {
-            let _ = writeln!(table, "Server resident memory after measuring: {} MiB.", kib / 1024);
+            let _ = writeln!(
+                table,
+                "Server resident memory after measuring: {} MiB.",
+                kib / 1024
+            );
         }
-        let _ = writeln!(table, "\n| operation | n | p50 ms | p90 ms | mean ms | max ms |");
+        let _ = writeln!(
+            table,
+            "\n| operation | n | p50 ms | p90 ms | mean ms | max ms |"
+        );
         let _ = writeln!(table, "|---|---:|---:|---:|---:|---:|");
         for mut r in rows {
             r.samples.sort();
