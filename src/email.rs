@@ -80,8 +80,8 @@ impl Transport {
         match driver.map(str::to_ascii_lowercase).as_deref() {
             None | Some("logger") | Some("log") => Ok(Transport::Logger),
             Some("http") => {
-                let url = url
-                    .ok_or_else(|| EmailError::Config("EMAIL_HTTP_URL is not set".into()))?;
+                let url =
+                    url.ok_or_else(|| EmailError::Config("EMAIL_HTTP_URL is not set".into()))?;
                 let url = url::Url::parse(url)
                     .map_err(|e| EmailError::Config(format!("EMAIL_HTTP_URL: {e}")))?;
                 if !matches!(url.scheme(), "http" | "https") {
@@ -147,7 +147,10 @@ pub fn from_address(env: &Env, display_name: Option<&str>) -> String {
         .map(str::to_string)
         .or_else(|| var(env, "EMAIL_FROM_NAME"))
         .unwrap_or_else(|| DEFAULT_FROM_NAME.into());
-    format!("{} <{address}>", name.replace(['<', '>', '"', '\r', '\n'], ""))
+    format!(
+        "{} <{address}>",
+        name.replace(['<', '>', '"', '\r', '\n'], "")
+    )
 }
 
 fn escape(s: &str) -> String {
@@ -238,7 +241,10 @@ pub fn invitation(
         from,
         to: to.to_string(),
         subject: "Join your team on Twenty".into(),
-        text: format!("{}\n\n{}\n\nAccept invite: {link}\n", paragraphs[0], paragraphs[1]),
+        text: format!(
+            "{}\n\n{}\n\nAccept invite: {link}\n",
+            paragraphs[0], paragraphs[1]
+        ),
         html: html(&paragraphs, link, "Accept invite"),
     }
 }
@@ -293,7 +299,10 @@ mod tests {
 
     #[test]
     fn transport_comes_from_the_driver_variable() {
-        assert_eq!(Transport::parse(None, None, None).unwrap(), Transport::Logger);
+        assert_eq!(
+            Transport::parse(None, None, None).unwrap(),
+            Transport::Logger
+        );
         assert_eq!(
             Transport::parse(Some("logger"), None, None).unwrap(),
             Transport::Logger
@@ -327,7 +336,12 @@ mod tests {
             "http://localhost:3001/invite/abc"
         );
         assert_eq!(
-            invite_link("https://app.example.com/", "abc", Some(("t0k", "a+b@x.com"))).unwrap(),
+            invite_link(
+                "https://app.example.com/",
+                "abc",
+                Some(("t0k", "a+b@x.com"))
+            )
+            .unwrap(),
             "https://app.example.com/invite/abc?inviteToken=t0k&email=a%2Bb%40x.com"
         );
         assert_eq!(
@@ -352,11 +366,18 @@ mod tests {
             "http://f/invite/h?inviteToken=t&email=new%40x.com",
         );
         assert_eq!(m.subject, "Join your team on Twenty");
-        assert!(m.text.contains("http://f/invite/h?inviteToken=t&email=new%40x.com"));
+        assert!(m
+            .text
+            .contains("http://f/invite/h?inviteToken=t&email=new%40x.com"));
         assert!(m.html.contains("inviteToken=t&amp;email=new%40x.com"));
         assert!(m.html.contains("&lt;b&gt;Ann"));
         assert!(m.html.contains("Acme &amp; Co"));
-        let r = password_reset("x <a@b.c>".into(), "u@x.com", "http://f/reset-password/t", "5 minutes");
+        let r = password_reset(
+            "x <a@b.c>".into(),
+            "u@x.com",
+            "http://f/reset-password/t",
+            "5 minutes",
+        );
         assert!(r.text.contains("http://f/reset-password/t"));
         assert!(r.text.contains("5 minutes"));
     }

@@ -113,9 +113,15 @@ impl MailReceiver {
                         Some(format!("Bearer {EMAIL_API_KEY}").as_str())
                     );
                     for field in ["from", "to", "subject", "text", "html"] {
-                        assert!(m[field].as_str().is_some_and(|s| !s.is_empty()), "{field}: {m}");
+                        assert!(
+                            m[field].as_str().is_some_and(|s| !s.is_empty()),
+                            "{field}: {m}"
+                        );
                     }
-                    assert!(m["from"].as_str().unwrap().contains("<crm@example.com>"), "{m}");
+                    assert!(
+                        m["from"].as_str().unwrap().contains("<crm@example.com>"),
+                        "{m}"
+                    );
                     return m.clone();
                 }
             }
@@ -205,7 +211,13 @@ fn exchange(server: &TestServer, login_token: &str) -> (String, String) {
 
 /// `signUpInWorkspace` then the token exchange: the new member's access token.
 fn sign_up_in_workspace(server: &TestServer, vars: Value) -> (Value, String) {
-    let data = ok(server, None, "SignUpInWorkspace", SIGN_UP_IN_WORKSPACE, vars);
+    let data = ok(
+        server,
+        None,
+        "SignUpInWorkspace",
+        SIGN_UP_IN_WORKSPACE,
+        vars,
+    );
     let out = data["signUpInWorkspace"].clone();
     assert_non_null(
         "SignUpInWorkspace",
@@ -290,7 +302,13 @@ const UPDATE_PASSWORD_VIA_RESET_TOKEN: &str = "mutation UpdatePasswordViaResetTo
 const GET_LOGIN_TOKEN_FROM_CREDENTIALS: &str = "mutation GetLoginTokenFromCredentials($email: String!, $password: String!, $origin: String!) { getLoginTokenFromCredentials(email: $email, password: $password, origin: $origin) { loginToken { token expiresAt } } }";
 
 fn counts(server: &TestServer, s: &Session) -> Vec<(String, i64)> {
-    let data = ok(server, Some(&s.access), "ObjectRecordCounts", OBJECT_RECORD_COUNTS, json!({}));
+    let data = ok(
+        server,
+        Some(&s.access),
+        "ObjectRecordCounts",
+        OBJECT_RECORD_COUNTS,
+        json!({}),
+    );
     data["objectRecordCounts"]
         .as_array()
         .unwrap()
@@ -322,7 +340,11 @@ fn settings_data_model_counts_profile_and_workspace() {
     // Data model list: one count per object, soft-deleted records left out.
     let before = counts(&server, &s);
     assert_eq!(count_of(&before, "workspaceMembers"), 1);
-    let people = before.iter().find(|(p, _)| p == "people").map(|c| c.1).unwrap();
+    let people = before
+        .iter()
+        .find(|(p, _)| p == "people")
+        .map(|c| c.1)
+        .unwrap();
     let created = server.graphql_ok(
         &s.access,
         "mutation { a: createPerson(data: {jobTitle: \"a\"}) { id } b: createPerson(data: {jobTitle: \"b\"}) { id } }",
@@ -349,7 +371,10 @@ fn settings_data_model_counts_profile_and_workspace() {
     );
     assert_eq!(data["updateWorkspaceMemberSettings"], true);
     let me = current_user(&server, &s.access);
-    assert_eq!(me["workspaceMember"]["name"], json!({"firstName": "Ada", "lastName": "Lovelace"}));
+    assert_eq!(
+        me["workspaceMember"]["name"],
+        json!({"firstName": "Ada", "lastName": "Lovelace"})
+    );
     assert_eq!(me["workspaceMember"]["colorScheme"], "Dark");
     assert_eq!(me["workspaceMember"]["locale"], "fr-FR");
     assert_eq!(me["locale"], "fr-FR");
@@ -363,7 +388,11 @@ fn settings_data_model_counts_profile_and_workspace() {
     assert_eq!(record["workspaceMember"]["colorScheme"], "Dark");
 
     // Identity fields and unknown fields are refused, and change nothing.
-    for update in [json!({"userId": "00000000-0000-4000-8000-000000000000"}), json!({"nope": 1}), json!({})] {
+    for update in [
+        json!({"userId": "00000000-0000-4000-8000-000000000000"}),
+        json!({"nope": 1}),
+        json!({}),
+    ] {
         let body = server.gql(
             "/metadata",
             Some(&s.access),
@@ -382,7 +411,15 @@ fn settings_data_model_counts_profile_and_workspace() {
 
     // Workspace: name, logo, invite link.
     let original = current_user(&server, &s.access)["currentWorkspace"].clone();
-    assert_non_null("currentUser", &original, &["inviteHash", "isPublicInviteLinkEnabled", "activationStatus"]);
+    assert_non_null(
+        "currentUser",
+        &original,
+        &[
+            "inviteHash",
+            "isPublicInviteLinkEnabled",
+            "activationStatus",
+        ],
+    );
     assert_eq!(original["activationStatus"], "ACTIVE");
     assert_eq!(original["isPublicInviteLinkEnabled"], true);
     let new_hash = uuid::Uuid::new_v4().to_string();
@@ -404,10 +441,20 @@ fn settings_data_model_counts_profile_and_workspace() {
         "UpdateWorkspace",
         w,
         &[
-            "id", "subdomain", "displayName", "logo", "allowImpersonation",
-            "isPublicInviteLinkEnabled", "isGoogleAuthEnabled", "isMicrosoftAuthEnabled",
-            "isPasswordAuthEnabled", "isTwoFactorAuthenticationEnforced", "defaultRole.id",
-            "defaultRole.label", "defaultRole.canUpdateAllSettings", "defaultRole.isEditable",
+            "id",
+            "subdomain",
+            "displayName",
+            "logo",
+            "allowImpersonation",
+            "isPublicInviteLinkEnabled",
+            "isGoogleAuthEnabled",
+            "isMicrosoftAuthEnabled",
+            "isPasswordAuthEnabled",
+            "isTwoFactorAuthenticationEnforced",
+            "defaultRole.id",
+            "defaultRole.label",
+            "defaultRole.canUpdateAllSettings",
+            "defaultRole.isEditable",
             "defaultRole.canBeAssignedToApiKeys",
         ],
     );
@@ -424,9 +471,21 @@ fn settings_data_model_counts_profile_and_workspace() {
     assert_eq!(after["workspaceMembersCount"], 1.0);
     // The old invite link leads nowhere, the new one to this workspace.
     let old_hash = original["inviteHash"].as_str().unwrap();
-    let check = ok(&server, None, "CheckWorkspaceInviteHashIsValid", CHECK_INVITE_HASH, json!({ "inviteHash": old_hash }));
+    let check = ok(
+        &server,
+        None,
+        "CheckWorkspaceInviteHashIsValid",
+        CHECK_INVITE_HASH,
+        json!({ "inviteHash": old_hash }),
+    );
     assert_eq!(check["checkWorkspaceInviteHashIsValid"]["isValid"], false);
-    let check = ok(&server, None, "CheckWorkspaceInviteHashIsValid", CHECK_INVITE_HASH, json!({ "inviteHash": new_hash }));
+    let check = ok(
+        &server,
+        None,
+        "CheckWorkspaceInviteHashIsValid",
+        CHECK_INVITE_HASH,
+        json!({ "inviteHash": new_hash }),
+    );
     assert_eq!(check["checkWorkspaceInviteHashIsValid"]["isValid"], true);
 
     // Bad input is refused with Twenty's codes and leaves the workspace as it was.
@@ -436,12 +495,25 @@ fn settings_data_model_counts_profile_and_workspace() {
         (json!({"isPasswordAuthEnabled": false}), "FORBIDDEN"),
         (json!({"subdomain": "acme"}), "METHOD_NOT_ALLOWED"),
     ] {
-        let body = server.gql("/metadata", Some(&s.access), UPDATE_WORKSPACE, json!({ "input": input }));
+        let body = server.gql(
+            "/metadata",
+            Some(&s.access),
+            UPDATE_WORKSPACE,
+            json!({ "input": input }),
+        );
         assert_gql_error(&body, "UpdateWorkspace", code);
     }
-    assert_eq!(current_user(&server, &s.access)["currentWorkspace"]["displayName"], "Renamed Co");
+    assert_eq!(
+        current_user(&server, &s.access)["currentWorkspace"]["displayName"],
+        "Renamed Co"
+    );
     // Without a token: authentication first.
-    let body = server.gql("/metadata", None, UPDATE_WORKSPACE, json!({ "input": {"displayName": "x"} }));
+    let body = server.gql(
+        "/metadata",
+        None,
+        UPDATE_WORKSPACE,
+        json!({ "input": {"displayName": "x"} }),
+    );
     assert_gql_error(&body, "UpdateWorkspace", "UNAUTHENTICATED");
 }
 
@@ -453,7 +525,13 @@ fn invitations_go_out_by_email_and_their_links_join_the_workspace() {
     let invitee_a = email("invitee-a");
     let invitee_b = email("invitee-b");
 
-    let data = ok(&server, Some(&admin.access), "GetWorkspaceInvitations", GET_WORKSPACE_INVITATIONS, json!({}));
+    let data = ok(
+        &server,
+        Some(&admin.access),
+        "GetWorkspaceInvitations",
+        GET_WORKSPACE_INVITATIONS,
+        json!({}),
+    );
     assert_eq!(data["findWorkspaceInvitations"], json!([]));
 
     // Send: one invitation and one email each.
@@ -481,109 +559,246 @@ fn invitations_go_out_by_email_and_their_links_join_the_workspace() {
     let link_a = link(&email_a, FRONTEND_URL);
     assert_eq!(link_a.path(), format!("/invite/{hash}"));
     assert_eq!(query_param(&link_a, "email"), invitee_a);
-    assert!(email_a["html"].as_str().unwrap().contains(&format!("/invite/{hash}?inviteToken=")));
+    assert!(email_a["html"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("/invite/{hash}?inviteToken=")));
     let first_link_b = link(&mail.nth(&invitee_b, 1), FRONTEND_URL);
 
     // The same address again: reported, not sent twice.
-    let data = ok(&server, Some(&admin.access), "SendInvitations", SEND_INVITATIONS, json!({ "emails": [invitee_a, "not-an-email"], "roleId": MEMBER_ROLE_ID }));
+    let data = ok(
+        &server,
+        Some(&admin.access),
+        "SendInvitations",
+        SEND_INVITATIONS,
+        json!({ "emails": [invitee_a, "not-an-email"], "roleId": MEMBER_ROLE_ID }),
+    );
     assert_eq!(data["sendInvitations"]["success"], false);
     let errors = data["sendInvitations"]["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(errors[0].as_str().unwrap().contains("already invited"));
     assert_eq!(mail.to(&invitee_a).len(), 1);
 
-    let data = ok(&server, Some(&admin.access), "GetWorkspaceInvitations", GET_WORKSPACE_INVITATIONS, json!({}));
+    let data = ok(
+        &server,
+        Some(&admin.access),
+        "GetWorkspaceInvitations",
+        GET_WORKSPACE_INVITATIONS,
+        json!({}),
+    );
     let list = data["findWorkspaceInvitations"].as_array().unwrap().clone();
     assert_eq!(list.len(), 2);
     for i in &list {
-        assert_non_null("GetWorkspaceInvitations", i, &["id", "email", "roleId", "expiresAt"]);
+        assert_non_null(
+            "GetWorkspaceInvitations",
+            i,
+            &["id", "email", "roleId", "expiresAt"],
+        );
     }
     let id_of = |list: &[Value], e: &str| {
-        list.iter().find(|i| i["email"] == e).unwrap()["id"].as_str().unwrap().to_string()
+        list.iter().find(|i| i["email"] == e).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
 
     // Resend: a new invitation and a new email; the first link stops working.
-    let data = ok(&server, Some(&admin.access), "ResendWorkspaceInvitation", RESEND_WORKSPACE_INVITATION, json!({ "appTokenId": id_of(&list, &invitee_b) }));
+    let data = ok(
+        &server,
+        Some(&admin.access),
+        "ResendWorkspaceInvitation",
+        RESEND_WORKSPACE_INVITATION,
+        json!({ "appTokenId": id_of(&list, &invitee_b) }),
+    );
     let resent = &data["resendWorkspaceInvitation"];
     assert_eq!(resent["success"], true, "{resent}");
-    assert_non_null("ResendWorkspaceInvitation", &resent["result"][0], &["id", "email", "roleId", "expiresAt"]);
-    assert_ne!(resent["result"][0]["id"].as_str().unwrap(), id_of(&list, &invitee_b));
+    assert_non_null(
+        "ResendWorkspaceInvitation",
+        &resent["result"][0],
+        &["id", "email", "roleId", "expiresAt"],
+    );
+    assert_ne!(
+        resent["result"][0]["id"].as_str().unwrap(),
+        id_of(&list, &invitee_b)
+    );
     let link_b = link(&mail.nth(&invitee_b, 2), FRONTEND_URL);
-    assert_ne!(query_param(&link_b, "inviteToken"), query_param(&first_link_b, "inviteToken"));
-    let stale = server.gql("/metadata", None, SIGN_UP_IN_WORKSPACE, json!({
-        "email": invitee_b, "password": PASSWORD, "workspaceInviteHash": hash,
-        "workspacePersonalInviteToken": query_param(&first_link_b, "inviteToken"),
-    }));
+    assert_ne!(
+        query_param(&link_b, "inviteToken"),
+        query_param(&first_link_b, "inviteToken")
+    );
+    let stale = server.gql(
+        "/metadata",
+        None,
+        SIGN_UP_IN_WORKSPACE,
+        json!({
+            "email": invitee_b, "password": PASSWORD, "workspaceInviteHash": hash,
+            "workspacePersonalInviteToken": query_param(&first_link_b, "inviteToken"),
+        }),
+    );
     assert_gql_error(&stale, "SignUpInWorkspace", "FORBIDDEN");
 
     // Delete: "success", then "error" for what is gone.
     let delete = |id: &str| {
-        ok(&server, Some(&admin.access), "DeleteWorkspaceInvitation", DELETE_WORKSPACE_INVITATION, json!({ "appTokenId": id }))["deleteWorkspaceInvitation"].clone()
+        ok(
+            &server,
+            Some(&admin.access),
+            "DeleteWorkspaceInvitation",
+            DELETE_WORKSPACE_INVITATION,
+            json!({ "appTokenId": id }),
+        )["deleteWorkspaceInvitation"]
+            .clone()
     };
     let a_id = id_of(&list, &invitee_a);
     assert_eq!(delete(&a_id), "success");
     assert_eq!(delete(&a_id), "error");
-    let deleted_a = server.gql("/metadata", None, SIGN_UP_IN_WORKSPACE, json!({
-        "email": invitee_a, "password": PASSWORD, "workspaceInviteHash": hash,
-        "workspacePersonalInviteToken": query_param(&link_a, "inviteToken"),
-    }));
+    let deleted_a = server.gql(
+        "/metadata",
+        None,
+        SIGN_UP_IN_WORKSPACE,
+        json!({
+            "email": invitee_a, "password": PASSWORD, "workspaceInviteHash": hash,
+            "workspacePersonalInviteToken": query_param(&link_a, "inviteToken"),
+        }),
+    );
     assert_gql_error(&deleted_a, "SignUpInWorkspace", "FORBIDDEN");
 
     // Follow the emailed link as the invite page does.
-    let ws = ok(&server, None, "GetWorkspaceFromInviteHash", GET_WORKSPACE_FROM_INVITE_HASH, json!({ "inviteHash": hash }));
-    assert_non_null("GetWorkspaceFromInviteHash", &ws["findWorkspaceFromInviteHash"], &["id", "displayName", "allowImpersonation"]);
-    assert_eq!(ws["findWorkspaceFromInviteHash"]["id"], admin.workspace_id.as_str());
+    let ws = ok(
+        &server,
+        None,
+        "GetWorkspaceFromInviteHash",
+        GET_WORKSPACE_FROM_INVITE_HASH,
+        json!({ "inviteHash": hash }),
+    );
+    assert_non_null(
+        "GetWorkspaceFromInviteHash",
+        &ws["findWorkspaceFromInviteHash"],
+        &["id", "displayName", "allowImpersonation"],
+    );
+    assert_eq!(
+        ws["findWorkspaceFromInviteHash"]["id"],
+        admin.workspace_id.as_str()
+    );
     // Someone else's address with b's token: refused.
-    let wrong = server.gql("/metadata", None, SIGN_UP_IN_WORKSPACE, json!({
-        "email": email("intruder"), "password": PASSWORD, "workspaceInviteHash": hash,
-        "workspacePersonalInviteToken": query_param(&link_b, "inviteToken"),
-    }));
+    let wrong = server.gql(
+        "/metadata",
+        None,
+        SIGN_UP_IN_WORKSPACE,
+        json!({
+            "email": email("intruder"), "password": PASSWORD, "workspaceInviteHash": hash,
+            "workspacePersonalInviteToken": query_param(&link_b, "inviteToken"),
+        }),
+    );
     assert_gql_error(&wrong, "SignUpInWorkspace", "FORBIDDEN");
-    let (joined, b_access) = sign_up_in_workspace(&server, json!({
-        "email": query_param(&link_b, "email"), "password": PASSWORD,
-        "workspaceInviteHash": link_b.path().rsplit('/').next().unwrap(),
-        "workspacePersonalInviteToken": query_param(&link_b, "inviteToken"),
-        "locale": "en",
-    }));
+    let (joined, b_access) = sign_up_in_workspace(
+        &server,
+        json!({
+            "email": query_param(&link_b, "email"), "password": PASSWORD,
+            "workspaceInviteHash": link_b.path().rsplit('/').next().unwrap(),
+            "workspacePersonalInviteToken": query_param(&link_b, "inviteToken"),
+            "locale": "en",
+        }),
+    );
     assert_eq!(joined["workspace"]["id"], admin.workspace_id.as_str());
     let b = current_user(&server, &b_access);
     assert_eq!(b["email"], invitee_b.as_str());
     assert_eq!(b["workspaceMember"]["userEmail"], invitee_b.as_str());
     assert_eq!(b["currentWorkspace"]["id"], admin.workspace_id.as_str());
-    let members = current_user(&server, &admin.access)["workspaceMembers"].as_array().unwrap().len();
+    let members = current_user(&server, &admin.access)["workspaceMembers"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(members, 2);
-    let data = ok(&server, Some(&admin.access), "GetWorkspaceInvitations", GET_WORKSPACE_INVITATIONS, json!({}));
-    assert_eq!(data["findWorkspaceInvitations"], json!([]), "joining used up the invitation");
+    let data = ok(
+        &server,
+        Some(&admin.access),
+        "GetWorkspaceInvitations",
+        GET_WORKSPACE_INVITATIONS,
+        json!({}),
+    );
+    assert_eq!(
+        data["findWorkspaceInvitations"],
+        json!([]),
+        "joining used up the invitation"
+    );
     // The link is single-use.
-    let replay = server.gql("/metadata", None, SIGN_UP_IN_WORKSPACE, json!({
-        "email": invitee_b, "password": PASSWORD, "workspaceInviteHash": hash,
-        "workspacePersonalInviteToken": query_param(&link_b, "inviteToken"),
-    }));
+    let replay = server.gql(
+        "/metadata",
+        None,
+        SIGN_UP_IN_WORKSPACE,
+        json!({
+            "email": invitee_b, "password": PASSWORD, "workspaceInviteHash": hash,
+            "workspacePersonalInviteToken": query_param(&link_b, "inviteToken"),
+        }),
+    );
     assert_gql_error(&replay, "SignUpInWorkspace", "FORBIDDEN");
 
     // A member is not an admin: members and other people's profiles are not theirs to edit.
-    let body = server.gql("/metadata", Some(&b_access), SEND_INVITATIONS, json!({ "emails": [email("x")], "roleId": MEMBER_ROLE_ID }));
+    let body = server.gql(
+        "/metadata",
+        Some(&b_access),
+        SEND_INVITATIONS,
+        json!({ "emails": [email("x")], "roleId": MEMBER_ROLE_ID }),
+    );
     assert_gql_error(&body, "SendInvitations", "FORBIDDEN");
-    let body = server.gql("/metadata", Some(&b_access), GET_WORKSPACE_INVITATIONS, json!({}));
+    let body = server.gql(
+        "/metadata",
+        Some(&b_access),
+        GET_WORKSPACE_INVITATIONS,
+        json!({}),
+    );
     assert_gql_error(&body, "GetWorkspaceInvitations", "FORBIDDEN");
-    let body = server.gql("/metadata", Some(&b_access), UPDATE_WORKSPACE, json!({ "input": {"displayName": "Mine"} }));
+    let body = server.gql(
+        "/metadata",
+        Some(&b_access),
+        UPDATE_WORKSPACE,
+        json!({ "input": {"displayName": "Mine"} }),
+    );
     assert_gql_error(&body, "UpdateWorkspace", "FORBIDDEN");
     let (_, admin_member) = server.me(&admin);
     let body = server.gql("/metadata", Some(&b_access), UPDATE_WORKSPACE_MEMBER_SETTINGS, json!({ "input": { "workspaceMemberId": admin_member, "update": {"colorScheme": "Light"} } }));
     assert_gql_error(&body, "UpdateWorkspaceMemberSettings", "FORBIDDEN");
     // …but their own profile is.
     let b_member = b["workspaceMember"]["id"].as_str().unwrap();
-    ok(&server, Some(&b_access), "UpdateWorkspaceMemberSettings", UPDATE_WORKSPACE_MEMBER_SETTINGS, json!({ "input": { "workspaceMemberId": b_member, "update": {"colorScheme": "Light"} } }));
+    ok(
+        &server,
+        Some(&b_access),
+        "UpdateWorkspaceMemberSettings",
+        UPDATE_WORKSPACE_MEMBER_SETTINGS,
+        json!({ "input": { "workspaceMemberId": b_member, "update": {"colorScheme": "Light"} } }),
+    );
 
     // The public invite link (on by default) lets anyone in; an admin can turn it off.
     let c = email("public-c");
-    let (_, c_access) = sign_up_in_workspace(&server, json!({ "email": c, "password": PASSWORD, "workspaceInviteHash": hash }));
-    assert_eq!(current_user(&server, &c_access)["currentWorkspace"]["id"], admin.workspace_id.as_str());
-    ok(&server, Some(&admin.access), "UpdateWorkspace", UPDATE_WORKSPACE, json!({ "input": {"isPublicInviteLinkEnabled": false} }));
-    let closed = server.gql("/metadata", None, SIGN_UP_IN_WORKSPACE, json!({ "email": email("public-d"), "password": PASSWORD, "workspaceInviteHash": hash }));
+    let (_, c_access) = sign_up_in_workspace(
+        &server,
+        json!({ "email": c, "password": PASSWORD, "workspaceInviteHash": hash }),
+    );
+    assert_eq!(
+        current_user(&server, &c_access)["currentWorkspace"]["id"],
+        admin.workspace_id.as_str()
+    );
+    ok(
+        &server,
+        Some(&admin.access),
+        "UpdateWorkspace",
+        UPDATE_WORKSPACE,
+        json!({ "input": {"isPublicInviteLinkEnabled": false} }),
+    );
+    let closed = server.gql(
+        "/metadata",
+        None,
+        SIGN_UP_IN_WORKSPACE,
+        json!({ "email": email("public-d"), "password": PASSWORD, "workspaceInviteHash": hash }),
+    );
     assert_gql_error(&closed, "SignUpInWorkspace", "FORBIDDEN");
     // Without any invitation there is nothing to join on a server that has a workspace.
-    let none = server.gql("/metadata", None, SIGN_UP_IN_WORKSPACE, json!({ "email": email("nobody"), "password": PASSWORD }));
+    let none = server.gql(
+        "/metadata",
+        None,
+        SIGN_UP_IN_WORKSPACE,
+        json!({ "email": email("nobody"), "password": PASSWORD }),
+    );
     assert_gql_error(&none, "SignUpInWorkspace", "FORBIDDEN");
 }
 
@@ -593,43 +808,100 @@ fn first_sign_up_creates_the_workspace_and_activation_names_it() {
     let founder = "founder@acme.io";
 
     // A server without a workspace: the first sign-up creates one, pending activation.
-    let (out, access) = sign_up_in_workspace(&server, json!({ "email": founder, "password": PASSWORD, "locale": "en" }));
+    let (out, access) = sign_up_in_workspace(
+        &server,
+        json!({ "email": founder, "password": PASSWORD, "locale": "en" }),
+    );
     let workspace_id = out["workspace"]["id"].as_str().unwrap().to_string();
     let me = current_user(&server, &access);
     assert_eq!(me["currentWorkspace"]["id"], workspace_id.as_str());
-    assert_eq!(me["currentWorkspace"]["activationStatus"], "PENDING_CREATION");
+    assert_eq!(
+        me["currentWorkspace"]["activationStatus"],
+        "PENDING_CREATION"
+    );
     assert_eq!(me["workspaceMember"]["userEmail"], founder);
 
-    let data = ok(&server, Some(&access), "GetWorkspaceCreationDefaults", GET_WORKSPACE_CREATION_DEFAULTS, json!({}));
-    assert_eq!(data["getWorkspaceCreationDefaults"], json!({"displayName": "Acme", "subdomain": "acme"}));
+    let data = ok(
+        &server,
+        Some(&access),
+        "GetWorkspaceCreationDefaults",
+        GET_WORKSPACE_CREATION_DEFAULTS,
+        json!({}),
+    );
+    assert_eq!(
+        data["getWorkspaceCreationDefaults"],
+        json!({"displayName": "Acme", "subdomain": "acme"})
+    );
 
-    let data = ok(&server, Some(&access), "ActivateWorkspace", ACTIVATE_WORKSPACE, json!({ "input": {"displayName": "Acme Industries"} }));
+    let data = ok(
+        &server,
+        Some(&access),
+        "ActivateWorkspace",
+        ACTIVATE_WORKSPACE,
+        json!({ "input": {"displayName": "Acme Industries"} }),
+    );
     assert_eq!(data["activateWorkspace"]["id"], workspace_id.as_str());
     let ws = current_user(&server, &access)["currentWorkspace"].clone();
     assert_eq!(ws["activationStatus"], "ACTIVE");
     assert_eq!(ws["displayName"], "Acme Industries");
-    let again = server.gql("/metadata", Some(&access), ACTIVATE_WORKSPACE, json!({ "input": {"displayName": "x"} }));
+    let again = server.gql(
+        "/metadata",
+        Some(&access),
+        ACTIVATE_WORKSPACE,
+        json!({ "input": {"displayName": "x"} }),
+    );
     assert_gql_error(&again, "ActivateWorkspace", "FORBIDDEN");
 
     // The workspace works like any other: records through /graphql.
-    server.graphql_ok(&access, "mutation { createCompany(data: {name: \"First\"}) { id } }", json!({}));
+    server.graphql_ok(
+        &access,
+        "mutation { createCompany(data: {name: \"First\"}) { id } }",
+        json!({}),
+    );
 
     // Signing up again is signing in: the existing user gets their workspace back, with the
     // right password only.
-    let (again, _) = sign_up_in_workspace(&server, json!({ "email": founder, "password": PASSWORD }));
+    let (again, _) =
+        sign_up_in_workspace(&server, json!({ "email": founder, "password": PASSWORD }));
     assert_eq!(again["workspace"]["id"], workspace_id.as_str());
-    let wrong = server.gql("/metadata", None, SIGN_UP_IN_WORKSPACE, json!({ "email": founder, "password": "wrong password here" }));
+    let wrong = server.gql(
+        "/metadata",
+        None,
+        SIGN_UP_IN_WORKSPACE,
+        json!({ "email": founder, "password": "wrong password here" }),
+    );
     assert_gql_error(&wrong, "SignUpInWorkspace", "FORBIDDEN");
     // Nobody else gets in without an invitation.
-    let other = server.gql("/metadata", None, SIGN_UP_IN_WORKSPACE, json!({ "email": email("second"), "password": PASSWORD }));
+    let other = server.gql(
+        "/metadata",
+        None,
+        SIGN_UP_IN_WORKSPACE,
+        json!({ "email": email("second"), "password": PASSWORD }),
+    );
     assert_gql_error(&other, "SignUpInWorkspace", "FORBIDDEN");
 
     // Defaults for a user still without a workspace (workspace-agnostic token).
     let data = ok(&server, None, "SignUp", "mutation SignUp($email: String!, $password: String!) { signUp(email: $email, password: $password) { tokens { accessOrWorkspaceAgnosticToken { token } } } }", json!({ "email": "solo@gmail.com", "password": PASSWORD }));
-    let agnostic = data["signUp"]["tokens"]["accessOrWorkspaceAgnosticToken"]["token"].as_str().unwrap();
-    let data = ok(&server, Some(agnostic), "GetWorkspaceCreationDefaults", GET_WORKSPACE_CREATION_DEFAULTS, json!({}));
-    assert_eq!(data["getWorkspaceCreationDefaults"], json!({"displayName": "My Workspace", "subdomain": "my-workspace"}));
-    let body = server.gql("/metadata", None, GET_WORKSPACE_CREATION_DEFAULTS, json!({}));
+    let agnostic = data["signUp"]["tokens"]["accessOrWorkspaceAgnosticToken"]["token"]
+        .as_str()
+        .unwrap();
+    let data = ok(
+        &server,
+        Some(agnostic),
+        "GetWorkspaceCreationDefaults",
+        GET_WORKSPACE_CREATION_DEFAULTS,
+        json!({}),
+    );
+    assert_eq!(
+        data["getWorkspaceCreationDefaults"],
+        json!({"displayName": "My Workspace", "subdomain": "my-workspace"})
+    );
+    let body = server.gql(
+        "/metadata",
+        None,
+        GET_WORKSPACE_CREATION_DEFAULTS,
+        json!({}),
+    );
     assert_gql_error(&body, "GetWorkspaceCreationDefaults", "UNAUTHENTICATED");
 }
 
@@ -640,10 +912,19 @@ const RESET_TTL_SECS: u64 = 15;
 #[test]
 fn password_reset_by_emailed_single_use_link() {
     let mail = MailReceiver::start();
-    let server = mail.server_with(vec![("PASSWORD_RESET_TOKEN_TTL_SECS", RESET_TTL_SECS.to_string())]);
+    let server = mail.server_with(vec![(
+        "PASSWORD_RESET_TOKEN_TTL_SECS",
+        RESET_TTL_SECS.to_string(),
+    )]);
     let s = server.new_workspace(&email("forgetful"));
     let request = |e: &str| {
-        let data = ok(&server, None, "EmailPasswordResetLink", EMAIL_PASSWORD_RESET_LINK, json!({ "email": e }));
+        let data = ok(
+            &server,
+            None,
+            "EmailPasswordResetLink",
+            EMAIL_PASSWORD_RESET_LINK,
+            json!({ "email": e }),
+        );
         assert_eq!(data["emailPasswordResetLink"]["success"], true);
     };
 
@@ -657,41 +938,92 @@ fn password_reset_by_emailed_single_use_link() {
     let first = link(&message, FRONTEND_URL);
     let token_of = |u: &url::Url| {
         let path = u.path().to_string();
-        path.strip_prefix("/reset-password/").unwrap_or_else(|| panic!("{u}")).to_string()
+        path.strip_prefix("/reset-password/")
+            .unwrap_or_else(|| panic!("{u}"))
+            .to_string()
     };
     // A second request: a new link, and the first one stops working.
     request(&s.email);
     let token = token_of(&link(&mail.nth(&s.email, 2), FRONTEND_URL));
-    let old = server.gql("/metadata", None, VALIDATE_PASSWORD_RESET_TOKEN, json!({ "token": token_of(&first) }));
+    let old = server.gql(
+        "/metadata",
+        None,
+        VALIDATE_PASSWORD_RESET_TOKEN,
+        json!({ "token": token_of(&first) }),
+    );
     assert_gql_error(&old, "ValidatePasswordResetToken", "FORBIDDEN");
     assert!(mail.to(&unknown).is_empty());
 
     let (user_id, _) = server.me(&s);
-    let data = ok(&server, None, "ValidatePasswordResetToken", VALIDATE_PASSWORD_RESET_TOKEN, json!({ "token": token }));
-    assert_eq!(data["validatePasswordResetToken"], json!({ "id": user_id, "email": s.email, "hasPassword": true }));
-    let bad = server.gql("/metadata", None, VALIDATE_PASSWORD_RESET_TOKEN, json!({ "token": "0".repeat(64) }));
+    let data = ok(
+        &server,
+        None,
+        "ValidatePasswordResetToken",
+        VALIDATE_PASSWORD_RESET_TOKEN,
+        json!({ "token": token }),
+    );
+    assert_eq!(
+        data["validatePasswordResetToken"],
+        json!({ "id": user_id, "email": s.email, "hasPassword": true })
+    );
+    let bad = server.gql(
+        "/metadata",
+        None,
+        VALIDATE_PASSWORD_RESET_TOKEN,
+        json!({ "token": "0".repeat(64) }),
+    );
     assert_gql_error(&bad, "ValidatePasswordResetToken", "FORBIDDEN");
 
     // A weak password is refused without spending the link.
-    let weak = server.gql("/metadata", None, UPDATE_PASSWORD_VIA_RESET_TOKEN, json!({ "token": token, "newPassword": "short" }));
+    let weak = server.gql(
+        "/metadata",
+        None,
+        UPDATE_PASSWORD_VIA_RESET_TOKEN,
+        json!({ "token": token, "newPassword": "short" }),
+    );
     assert_gql_error(&weak, "UpdatePasswordViaResetToken", "BAD_USER_INPUT");
     let new_password = "a brand new passphrase";
-    let data = ok(&server, None, "UpdatePasswordViaResetToken", UPDATE_PASSWORD_VIA_RESET_TOKEN, json!({ "token": token, "newPassword": new_password }));
+    let data = ok(
+        &server,
+        None,
+        "UpdatePasswordViaResetToken",
+        UPDATE_PASSWORD_VIA_RESET_TOKEN,
+        json!({ "token": token, "newPassword": new_password }),
+    );
     assert_eq!(data["updatePasswordViaResetToken"]["success"], true);
     // Single use.
-    let replay = server.gql("/metadata", None, UPDATE_PASSWORD_VIA_RESET_TOKEN, json!({ "token": token, "newPassword": "yet another passphrase" }));
+    let replay = server.gql(
+        "/metadata",
+        None,
+        UPDATE_PASSWORD_VIA_RESET_TOKEN,
+        json!({ "token": token, "newPassword": "yet another passphrase" }),
+    );
     assert_gql_error(&replay, "UpdatePasswordViaResetToken", "FORBIDDEN");
     // The user is told their password changed.
-    assert!(mail.nth(&s.email, 3)["subject"].as_str().unwrap().contains("Password"));
+    assert!(mail.nth(&s.email, 3)["subject"]
+        .as_str()
+        .unwrap()
+        .contains("Password"));
 
     // The new password signs in, the old one does not, and old sessions are over.
     let login = |p: &str| {
-        server.gql("/metadata", None, GET_LOGIN_TOKEN_FROM_CREDENTIALS, json!({ "email": s.email, "password": p, "origin": FRONTEND_URL }))
+        server.gql(
+            "/metadata",
+            None,
+            GET_LOGIN_TOKEN_FROM_CREDENTIALS,
+            json!({ "email": s.email, "password": p, "origin": FRONTEND_URL }),
+        )
     };
-    assert_gql_error(&login(&s.password), "GetLoginTokenFromCredentials", "FORBIDDEN");
+    assert_gql_error(
+        &login(&s.password),
+        "GetLoginTokenFromCredentials",
+        "FORBIDDEN",
+    );
     let fresh = login(new_password);
     assert!(fresh.get("errors").is_none(), "{fresh}");
-    let token = fresh["data"]["getLoginTokenFromCredentials"]["loginToken"]["token"].as_str().unwrap();
+    let token = fresh["data"]["getLoginTokenFromCredentials"]["loginToken"]["token"]
+        .as_str()
+        .unwrap();
     let (access, _) = exchange(&server, token);
     assert_eq!(current_user(&server, &access)["email"], s.email.as_str());
     let renew = server.gql("/metadata", None, "mutation RenewToken($appToken: String!) { renewToken(appToken: $appToken) { tokens { accessOrWorkspaceAgnosticToken { token } } } }", json!({ "appToken": s.refresh }));
@@ -701,6 +1033,11 @@ fn password_reset_by_emailed_single_use_link() {
     request(&s.email);
     let late = token_of(&link(&mail.nth(&s.email, 4), FRONTEND_URL));
     std::thread::sleep(Duration::from_secs(RESET_TTL_SECS + 1));
-    let expired = server.gql("/metadata", None, UPDATE_PASSWORD_VIA_RESET_TOKEN, json!({ "token": late, "newPassword": "too late passphrase" }));
+    let expired = server.gql(
+        "/metadata",
+        None,
+        UPDATE_PASSWORD_VIA_RESET_TOKEN,
+        json!({ "token": late, "newPassword": "too late passphrase" }),
+    );
     assert_gql_error(&expired, "UpdatePasswordViaResetToken", "FORBIDDEN");
 }

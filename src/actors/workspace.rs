@@ -1021,19 +1021,20 @@ impl WorkspaceAccess for ActorAccess {
         };
         let id = id.to_string();
         let update = update.clone();
-        let changes = sql::transaction(&self.storage, move || -> Result<Vec<Change>, QueryError> {
-            let o = model
-                .object("workspaceMember")
-                .ok_or_else(|| QueryError::internal("model without workspaceMember"))?;
-            let db = super::graphql::DoDb(s.clone());
-            let mut engine = Engine::new(&model, &db, write);
-            engine.update_one(o, &id, &update)?;
-            Ok(engine.changes)
-        })
-        .map_err(|e| match e {
-            sql::TransactionError::Body(e) => e,
-            sql::TransactionError::Storage(m) => QueryError::internal(m),
-        })?;
+        let changes =
+            sql::transaction(&self.storage, move || -> Result<Vec<Change>, QueryError> {
+                let o = model
+                    .object("workspaceMember")
+                    .ok_or_else(|| QueryError::internal("model without workspaceMember"))?;
+                let db = super::graphql::DoDb(s.clone());
+                let mut engine = Engine::new(&model, &db, write);
+                engine.update_one(o, &id, &update)?;
+                Ok(engine.changes)
+            })
+            .map_err(|e| match e {
+                sql::TransactionError::Body(e) => e,
+                sql::TransactionError::Storage(m) => QueryError::internal(m),
+            })?;
         self.changes.borrow_mut().extend(changes);
         Ok(())
     }

@@ -370,11 +370,8 @@ impl Directory {
     }
 
     pub async fn workspace(&self, id: &str) -> DirResult<Option<WorkspaceRow>> {
-        self.first(
-            &format!("{WORKSPACE_SELECT} WHERE id = ?"),
-            &[s(id)],
-        )
-        .await
+        self.first(&format!("{WORKSPACE_SELECT} WHERE id = ?"), &[s(id)])
+            .await
     }
 
     pub async fn workspace_by_invite_hash(&self, hash: &str) -> DirResult<Option<WorkspaceRow>> {

@@ -165,7 +165,11 @@ async fn refresh_token_for(mc: &MetaCtx, row: &AppTokenRow) -> QueryResult<AuthT
     sign(mc, &c).await
 }
 
-pub(crate) async fn login_token(mc: &MetaCtx, email: &str, workspace_id: &str) -> QueryResult<AuthToken> {
+pub(crate) async fn login_token(
+    mc: &MetaCtx,
+    email: &str,
+    workspace_id: &str,
+) -> QueryResult<AuthToken> {
     let ttl = config_secs(&mc.env, "LOGIN_TOKEN_TTL_SECS", LOGIN_TOKEN_TTL_SECS);
     let mut c = Claims::new(TokenType::Login, email, now_secs(), ttl);
     c.workspace_id = Some(workspace_id.to_string());
@@ -246,11 +250,7 @@ pub(crate) async fn create_user(
         ));
     }
     let d = dir(mc)?;
-    if d.user_by_email(email)
-        .await
-        .map_err(storage_err)?
-        .is_some()
-    {
+    if d.user_by_email(email).await.map_err(storage_err)?.is_some() {
         return Err(user_exists());
     }
     let hash = password::hash(pass).map_err(storage_err)?;

@@ -42,7 +42,11 @@ fn frontend_url(mc: &MetaCtx) -> QueryResult<String> {
 /// `findWorkspaceInvitations`: pending invitations (expired ones included, as in Twenty:
 /// the members page lists them so they can be resent).
 pub async fn find_workspace_invitations(mc: &MetaCtx) -> QueryResult<Value> {
-    let (ws, _) = admin(mc, "You do not have permission to manage workspace members.").await?;
+    let (ws, _) = admin(
+        mc,
+        "You do not have permission to manage workspace members.",
+    )
+    .await?;
     let list = dir(mc)?
         .invitations(ws.workspace_id())
         .await
@@ -54,7 +58,11 @@ pub async fn find_workspace_invitations(mc: &MetaCtx) -> QueryResult<Value> {
 /// Per-address failures (already invited, already a member, invalid email, delivery) are
 /// listed in `errors`, as Twenty does; the others go out.
 pub async fn send_invitations(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
-    let (ws, _) = admin(mc, "You do not have permission to manage workspace members.").await?;
+    let (ws, _) = admin(
+        mc,
+        "You do not have permission to manage workspace members.",
+    )
+    .await?;
     let emails: Vec<String> = match arg(rc, "emails") {
         Value::Array(a) => a
             .into_iter()
@@ -98,7 +106,9 @@ async fn invite(
     role_id: Option<&str>,
 ) -> QueryResult<Value> {
     let Some(invite_hash) = workspace.invite_hash.as_deref() else {
-        return Ok(json!({ "success": false, "errors": ["Workspace invite hash not found"], "result": [] }));
+        return Ok(
+            json!({ "success": false, "errors": ["Workspace invite hash not found"], "result": [] }),
+        );
     };
     let d = dir(mc)?;
     let transport = Transport::from_env(&mc.env).map_err(|e| {
@@ -151,7 +161,13 @@ async fn invite(
             .map_err(QueryError::internal)?;
         let (first, last, from_email) = sender
             .as_ref()
-            .map(|u| (u.first_name.as_str(), u.last_name.as_str(), u.email.as_str()))
+            .map(|u| {
+                (
+                    u.first_name.as_str(),
+                    u.last_name.as_str(),
+                    u.email.as_str(),
+                )
+            })
             .unwrap_or(("", "", ""));
         let from_name = format!("{first} {last}").trim().to_string();
         let from = email::from_address(
@@ -193,7 +209,11 @@ pub async fn resend_workspace_invitation(
     mc: &MetaCtx,
     rc: &ResolverContext<'_>,
 ) -> QueryResult<Value> {
-    let (ws, _) = admin(mc, "You do not have permission to manage workspace members.").await?;
+    let (ws, _) = admin(
+        mc,
+        "You do not have permission to manage workspace members.",
+    )
+    .await?;
     let id = arg_str(rc, "appTokenId")?;
     let d = dir(mc)?;
     let invitation = d
@@ -226,7 +246,11 @@ pub async fn delete_workspace_invitation(
     mc: &MetaCtx,
     rc: &ResolverContext<'_>,
 ) -> QueryResult<Value> {
-    let (ws, _) = admin(mc, "You do not have permission to manage workspace members.").await?;
+    let (ws, _) = admin(
+        mc,
+        "You do not have permission to manage workspace members.",
+    )
+    .await?;
     let id = arg_str(rc, "appTokenId")?;
     let deleted = dir(mc)?
         .delete_invitation(ws.workspace_id(), &id)
@@ -309,7 +333,9 @@ async fn invited_workspace(
             .map_err(storage_err)?
             .ok_or_else(workspace_not_found)?;
         if w.is_public_invite_link_enabled == 0 {
-            return Err(invitation_invalid("Workspace does not allow public invites"));
+            return Err(invitation_invalid(
+                "Workspace does not allow public invites",
+            ));
         }
         return Ok(w);
     }
@@ -393,49 +419,48 @@ pub async fn sign_up_in_workspace(mc: &MetaCtx, rc: &ResolverContext<'_>) -> Que
 /// actor) and clears their pending invitations there. Joining again repairs a join whose
 /// actor step failed, and is otherwise a no-op (the actor's bootstrap is idempotent).
 async fn join(mc: &MetaCtx, d: &Directory, w: &WorkspaceRow, user: &UserRow) -> QueryResult<()> {
-    let (member_id, user_workspace_id) = match d
-        .membership(&user.id, &w.id)
-        .await
-        .map_err(storage_err)?
-    {
-        Some(m) => (m.workspace_member_id, m.user_workspace_id),
-        None => {
-            let member_id = uuid::Uuid::new_v4().to_string();
-            match d
-                .removed_membership(&user.id, &w.id)
-                .await
-                .map_err(storage_err)?
-            {
-                // Removed earlier and invited again: the membership comes back with a new
-                // member record (the old one stays soft-deleted).
-                Some(old) => {
-                    d.restore_membership(&old.user_workspace_id, &member_id)
-                        .await
-                        .map_err(storage_err)?;
-                    (member_id, old.user_workspace_id)
-                }
-                None => {
-                    let id = uuid::Uuid::new_v4().to_string();
-                    match d
-                        .add_membership(&id, &user.id, &w.id, &member_id, &now_iso())
-                        .await
-                    {
-                        Ok(()) => (member_id, id),
-                        // A concurrent join of the same user won: use its membership.
-                        Err(DirectoryError::Conflict) => {
-                            let m = d
-                                .membership(&user.id, &w.id)
-                                .await
-                                .map_err(storage_err)?
-                                .ok_or_else(|| QueryError::internal("membership vanished"))?;
-                            (m.workspace_member_id, m.user_workspace_id)
+    let (member_id, user_workspace_id) =
+        match d.membership(&user.id, &w.id).await.map_err(storage_err)? {
+            Some(m) => (m.workspace_member_id, m.user_workspace_id),
+            None => {
+                let member_id = uuid::Uuid::new_v4().to_string();
+                match d
+                    .removed_membership(&user.id, &w.id)
+                    .await
+                    .map_err(storage_err)?
+                {
+                    // Removed earlier and invited again: the membership comes back with a new
+                    // member record (the old one stays soft-deleted).
+                    Some(old) => {
+                        d.restore_membership(&old.user_workspace_id, &member_id)
+                            .await
+                            .map_err(storage_err)?;
+                        (member_id, old.user_workspace_id)
+                    }
+                    None => {
+                        let id = uuid::Uuid::new_v4().to_string();
+                        match d
+                            .add_membership(&id, &user.id, &w.id, &member_id, &now_iso())
+                            .await
+                        {
+                            Ok(()) => (member_id, id),
+                            // A concurrent join of the same user won: use its membership.
+                            Err(DirectoryError::Conflict) => {
+                                let m = d
+                                    .membership(&user.id, &w.id)
+                                    .await
+                                    .map_err(storage_err)?
+                                    .ok_or_else(|| {
+                                    QueryError::internal("membership vanished")
+                                })?;
+                                (m.workspace_member_id, m.user_workspace_id)
+                            }
+                            Err(e) => return Err(storage_err(e)),
                         }
-                        Err(e) => return Err(storage_err(e)),
                     }
                 }
             }
-        }
-    };
+        };
     bootstrap_member(mc, &w.id, user, &member_id, &user_workspace_id).await?;
     d.delete_invitations_of(&w.id, &user.email)
         .await

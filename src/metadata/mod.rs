@@ -170,9 +170,7 @@ async fn dispatch(rc: &ResolverContext<'_>) -> async_graphql::Result<Value> {
             password_reset::update_password_via_reset_token(mc, rc).await
         }
         "emailPasswordResetLink" => password_reset::email_password_reset_link(mc, rc).await,
-        "validatePasswordResetToken" => {
-            password_reset::validate_password_reset_token(mc, rc).await
-        }
+        "validatePasswordResetToken" => password_reset::validate_password_reset_token(mc, rc).await,
         "signUpInWorkspace" => invitations::sign_up_in_workspace(mc, rc).await,
         "findWorkspaceInvitations" => invitations::find_workspace_invitations(mc).await,
         "sendInvitations" => invitations::send_invitations(mc, rc).await,
@@ -181,13 +179,9 @@ async fn dispatch(rc: &ResolverContext<'_>) -> async_graphql::Result<Value> {
         "checkWorkspaceInviteHashIsValid" => {
             invitations::check_workspace_invite_hash_is_valid(mc, rc).await
         }
-        "findWorkspaceFromInviteHash" => {
-            invitations::find_workspace_from_invite_hash(mc, rc).await
-        }
+        "findWorkspaceFromInviteHash" => invitations::find_workspace_from_invite_hash(mc, rc).await,
         "objectRecordCounts" => settings::object_record_counts(mc).await,
-        "updateWorkspaceMemberSettings" => {
-            settings::update_workspace_member_settings(mc, rc).await
-        }
+        "updateWorkspaceMemberSettings" => settings::update_workspace_member_settings(mc, rc).await,
         "updateWorkspace" => settings::update_workspace(mc, rc).await,
         "activateWorkspace" => settings::activate_workspace(mc, rc).await,
         "getWorkspaceCreationDefaults" => settings::get_workspace_creation_defaults(mc).await,

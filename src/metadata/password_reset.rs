@@ -25,8 +25,12 @@ const RESET_EMAILS_PER_WINDOW: u32 = 5;
 const RESET_EMAIL_WINDOW_MS: u64 = 60 * 60 * 1000;
 
 fn token_invalid() -> QueryError {
-    err(ErrorKind::Forbidden, "FORBIDDEN_EXCEPTION", "Token is invalid")
-        .with_user_friendly("This password reset link is invalid or has expired.")
+    err(
+        ErrorKind::Forbidden,
+        "FORBIDDEN_EXCEPTION",
+        "Token is invalid",
+    )
+    .with_user_friendly("This password reset link is invalid or has expired.")
 }
 
 /// `emailPasswordResetLink(email, workspaceId?)`: always `{success: true}` (whether the
@@ -68,7 +72,11 @@ pub async fn email_password_reset_link(
         .var("FRONTEND_URL")
         .map(|v| v.to_string())
         .map_err(|_| QueryError::internal("FRONTEND_URL is not set"))?;
-    let ttl = config_secs(&mc.env, "PASSWORD_RESET_TOKEN_TTL_SECS", RESET_TOKEN_TTL_SECS);
+    let ttl = config_secs(
+        &mc.env,
+        "PASSWORD_RESET_TOKEN_TTL_SECS",
+        RESET_TOKEN_TTL_SECS,
+    );
     let (token, token_hash) = one_time::issue().map_err(QueryError::internal)?;
     d.insert_reset_token(
         &uuid::Uuid::new_v4().to_string(),

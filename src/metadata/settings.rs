@@ -53,8 +53,11 @@ pub(crate) async fn caller(mc: &MetaCtx) -> QueryResult<(Rc<dyn WorkspaceAccess>
                 .await
                 .map_err(storage_err)?
                 .ok_or_else(|| {
-                    QueryError::new(ErrorKind::Forbidden, "User is not a member of the workspace")
-                        .with_sub_code("FORBIDDEN_EXCEPTION")
+                    QueryError::new(
+                        ErrorKind::Forbidden,
+                        "User is not a member of the workspace",
+                    )
+                    .with_sub_code("FORBIDDEN_EXCEPTION")
                 })?;
             Ok((ws, Caller::Member(m)))
         }
@@ -109,8 +112,9 @@ pub async fn update_workspace_member_settings(
     }
     check_member_update(ws.as_ref(), update)?;
     if ws.member(&target)?.is_none() {
-        return Err(QueryError::bad_input("Workspace member not found")
-            .with_sub_code("BAD_REQUEST"));
+        return Err(
+            QueryError::bad_input("Workspace member not found").with_sub_code("BAD_REQUEST")
+        );
     }
     ws.update_member(&target, &Value::Object(update.clone()))?;
     if let Some(locale) = update.get("locale").and_then(Value::as_str) {
@@ -201,7 +205,10 @@ pub(crate) fn workspace_update(
     match input.get("inviteHash") {
         None | Some(Value::Null) => {}
         // The web app's "reset invite link" sends a fresh uuid.
-        Some(Value::String(h)) if (8..=128).contains(&h.len()) && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+        Some(Value::String(h))
+            if (8..=128).contains(&h.len())
+                && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
             u.invite_hash = Some(h.clone())
         }
         Some(_) => {
@@ -231,7 +238,9 @@ pub(crate) fn workspace_update(
     }
     if let Some(role) = input.get("defaultRoleId").filter(|v| !v.is_null()) {
         if role != super::user::MEMBER_ROLE_ID && role != super::user::ADMIN_ROLE_ID {
-            return Err(QueryError::bad_input("defaultRoleId is not a role of this workspace"));
+            return Err(QueryError::bad_input(
+                "defaultRoleId is not a role of this workspace",
+            ));
         }
     }
     if changed {
@@ -287,7 +296,9 @@ pub async fn activate_workspace(mc: &MetaCtx, rc: &ResolverContext<'_>) -> Query
     let data = arg(rc, "data");
     let (ws, caller) = caller(mc).await?;
     if !caller.is_admin() {
-        return Err(permission_denied("Only the workspace's creator can activate it."));
+        return Err(permission_denied(
+            "Only the workspace's creator can activate it.",
+        ));
     }
     let d = dir(mc)?;
     let w = d
@@ -399,9 +410,16 @@ mod tests {
         assert_eq!(u.logo, Some(None));
         assert_eq!(u.is_public_invite_link_enabled, Some(false));
         let settings: Value = serde_json::from_str(u.settings.as_deref().unwrap()).unwrap();
-        assert_eq!(settings, json!({"trashRetentionDays": 30, "allowImpersonation": true}));
+        assert_eq!(
+            settings,
+            json!({"trashRetentionDays": 30, "allowImpersonation": true})
+        );
 
-        let none = workspace_update(&input(json!({"inviteHash": "0f3c2b4e-1a2b-4c3d-9e8f-001122334455"})), "{}").unwrap();
+        let none = workspace_update(
+            &input(json!({"inviteHash": "0f3c2b4e-1a2b-4c3d-9e8f-001122334455"})),
+            "{}",
+        )
+        .unwrap();
         assert!(none.settings.is_none());
         assert!(none.invite_hash.is_some());
 
@@ -415,7 +433,10 @@ mod tests {
             json!({"defaultRoleId": "00000000-0000-4000-8000-000000000000"}),
             json!({"logo": "x".repeat(MAX_LOGO_CHARS + 1)}),
         ] {
-            assert!(workspace_update(&input(bad.clone()), "{}").is_err(), "{bad}");
+            assert!(
+                workspace_update(&input(bad.clone()), "{}").is_err(),
+                "{bad}"
+            );
         }
     }
 
