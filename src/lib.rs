@@ -13,6 +13,7 @@
 #![recursion_limit = "256"]
 
 pub mod actors;
+pub mod email;
 pub mod encode;
 pub mod error;
 pub mod gateway;

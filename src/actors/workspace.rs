@@ -1008,6 +1008,53 @@ impl WorkspaceAccess for ActorAccess {
         Ok(true)
     }
 
+    fn update_member(&self, id: &str, update: &Value) -> Result<(), QueryError> {
+        let model = self
+            .model()
+            .ok_or_else(|| QueryError::internal("workspace has no model"))?;
+        // The cached admission record would keep the old name otherwise.
+        self.members.borrow_mut().remove(id);
+        let s = self.storage.sql();
+        let write = WriteCtx {
+            now: metadata::now_iso(),
+            actor: json!({ "source": "MANUAL", "workspaceMemberId": id, "name": "", "context": {} }),
+        };
+        let id = id.to_string();
+        let update = update.clone();
+        let changes =
+            sql::transaction(&self.storage, move || -> Result<Vec<Change>, QueryError> {
+                let o = model
+                    .object("workspaceMember")
+                    .ok_or_else(|| QueryError::internal("model without workspaceMember"))?;
+                let db = super::graphql::DoDb(s.clone());
+                let mut engine = Engine::new(&model, &db, write);
+                engine.update_one(o, &id, &update)?;
+                Ok(engine.changes)
+            })
+            .map_err(|e| match e {
+                sql::TransactionError::Body(e) => e,
+                sql::TransactionError::Storage(m) => QueryError::internal(m),
+            })?;
+        self.changes.borrow_mut().extend(changes);
+        Ok(())
+    }
+
+    fn record_counts(&self) -> Result<Vec<(String, i64)>, QueryError> {
+        let model = self
+            .model()
+            .ok_or_else(|| QueryError::internal("workspace has no model"))?;
+        let db = super::graphql::DoDb(self.storage.sql());
+        let engine = Engine::new(
+            &model,
+            &db,
+            WriteCtx {
+                now: String::new(),
+                actor: Value::Null,
+            },
+        );
+        engine.live_counts()
+    }
+
     fn add_event_stream_query(
         &self,
         owner: &str,

@@ -101,6 +101,53 @@ pub struct SigningKeyRow {
     pub max_expires_at: i64,
 }
 
+/// A workspace with the settings the web app edits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkspaceRow {
+    pub id: String,
+    pub display_name: Option<String>,
+    pub activation_status: String,
+    pub logo: Option<String>,
+    pub invite_hash: Option<String>,
+    pub is_public_invite_link_enabled: i64,
+    /// JSON object of the settings stored and echoed only.
+    pub settings: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The columns of `workspace` an update may set (`None` leaves a column as it is).
+#[derive(Debug, Default)]
+pub struct WorkspaceUpdate {
+    pub display_name: Option<String>,
+    pub logo: Option<Option<String>>,
+    pub invite_hash: Option<String>,
+    pub is_public_invite_link_enabled: Option<bool>,
+    pub settings: Option<String>,
+    pub activation_status: Option<String>,
+}
+
+/// A pending personal invitation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvitationRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub email: String,
+    pub role_id: Option<String>,
+    pub token_hash: String,
+    pub expires_at: String,
+    pub created_at: String,
+}
+
+/// A password reset token (its hash).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResetTokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+}
+
 pub struct Directory {
     db: D1Database,
 }
@@ -117,6 +164,9 @@ const MEMBERSHIP_SELECT: &str = "SELECT uw.id AS user_workspace_id, uw.user_id, 
      uw.workspace_member_id, uw.role, uw.created_at, uw.removed_at, w.display_name, \
      w.activation_status, w.created_at AS workspace_created_at, w.updated_at AS workspace_updated_at \
      FROM user_workspace uw JOIN workspace w ON w.id = uw.workspace_id";
+
+const WORKSPACE_SELECT: &str = "SELECT id, display_name, activation_status, logo, invite_hash, \
+     is_public_invite_link_enabled, settings, created_at, updated_at FROM workspace";
 
 impl Directory {
     pub fn new(env: &Env) -> DirResult<Self> {
@@ -272,15 +322,17 @@ impl Directory {
         user_id: &str,
         user_workspace_id: &str,
         workspace_member_id: &str,
+        activation_status: &str,
+        invite_hash: &str,
         now: &str,
     ) -> DirResult<()> {
         // D1 runs a batch as one transaction.
         self.db
             .batch(vec![
                 self.stmt(
-                    "INSERT INTO workspace (id, display_name, activation_status, created_at, updated_at) \
-                     VALUES (?, ?, 'ACTIVE', ?, ?)",
-                    &[s(workspace_id), opt(display_name), s(now), s(now)],
+                    "INSERT INTO workspace (id, display_name, activation_status, invite_hash, created_at, updated_at) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                    &[s(workspace_id), opt(display_name), s(activation_status), s(invite_hash), s(now), s(now)],
                 )?,
                 self.stmt(
                     "INSERT INTO user_workspace (id, user_id, workspace_id, workspace_member_id, role, created_at) \
@@ -315,6 +367,279 @@ impl Directory {
             &[s(now), s(user_workspace_id)],
         )
         .await
+    }
+
+    pub async fn workspace(&self, id: &str) -> DirResult<Option<WorkspaceRow>> {
+        self.first(&format!("{WORKSPACE_SELECT} WHERE id = ?"), &[s(id)])
+            .await
+    }
+
+    pub async fn workspace_by_invite_hash(&self, hash: &str) -> DirResult<Option<WorkspaceRow>> {
+        self.first(
+            &format!("{WORKSPACE_SELECT} WHERE invite_hash = ?"),
+            &[s(hash)],
+        )
+        .await
+    }
+
+    /// Whether any workspace exists (the first sign-up of a server creates one).
+    pub async fn any_workspace(&self) -> DirResult<bool> {
+        #[derive(Deserialize)]
+        struct Row {
+            #[allow(dead_code)]
+            id: String,
+        }
+        Ok(self
+            .first::<Row>("SELECT id FROM workspace LIMIT 1", &[])
+            .await?
+            .is_some())
+    }
+
+    /// Applies `u` to a workspace; `Conflict` when the invite hash is taken.
+    pub async fn update_workspace(
+        &self,
+        id: &str,
+        u: &WorkspaceUpdate,
+        now: &str,
+    ) -> DirResult<()> {
+        let mut sets = vec!["updated_at = ?"];
+        let mut args = vec![s(now)];
+        if let Some(v) = &u.display_name {
+            sets.push("display_name = ?");
+            args.push(s(v));
+        }
+        if let Some(v) = &u.logo {
+            sets.push("logo = ?");
+            args.push(opt(v.as_deref()));
+        }
+        if let Some(v) = &u.invite_hash {
+            sets.push("invite_hash = ?");
+            args.push(s(v));
+        }
+        if let Some(v) = u.is_public_invite_link_enabled {
+            sets.push("is_public_invite_link_enabled = ?");
+            args.push(JsValue::from_f64(if v { 1.0 } else { 0.0 }));
+        }
+        if let Some(v) = &u.settings {
+            sets.push("settings = ?");
+            args.push(s(v));
+        }
+        if let Some(v) = &u.activation_status {
+            sets.push("activation_status = ?");
+            args.push(s(v));
+        }
+        args.push(s(id));
+        self.run(
+            &format!("UPDATE workspace SET {} WHERE id = ?", sets.join(", ")),
+            &args,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Adds a member to an existing workspace; `Conflict` when the user already has (or
+    /// had) a membership there, which is then reactivated instead by the caller.
+    pub async fn add_membership(
+        &self,
+        user_workspace_id: &str,
+        user_id: &str,
+        workspace_id: &str,
+        workspace_member_id: &str,
+        now: &str,
+    ) -> DirResult<()> {
+        self.db
+            .batch(vec![
+                self.stmt(
+                    "INSERT INTO user_workspace (id, user_id, workspace_id, workspace_member_id, role, created_at) \
+                     VALUES (?, ?, ?, ?, 'MEMBER', ?)",
+                    &[s(user_workspace_id), s(user_id), s(workspace_id), s(workspace_member_id), s(now)],
+                )?,
+                self.stmt(
+                    "UPDATE user SET default_workspace_id = COALESCE(default_workspace_id, ?), updated_at = ? \
+                     WHERE id = ?",
+                    &[s(workspace_id), s(now), s(user_id)],
+                )?,
+            ])
+            .await?;
+        Ok(())
+    }
+
+    /// A removed membership of a user in a workspace (re-invited users come back through it).
+    pub async fn removed_membership(
+        &self,
+        user_id: &str,
+        workspace_id: &str,
+    ) -> DirResult<Option<MembershipRow>> {
+        self.first(
+            &format!("{MEMBERSHIP_SELECT} WHERE uw.user_id = ? AND uw.workspace_id = ? AND uw.removed_at IS NOT NULL"),
+            &[s(user_id), s(workspace_id)],
+        )
+        .await
+    }
+
+    /// Reactivates a removed membership with a new member record id.
+    pub async fn restore_membership(
+        &self,
+        user_workspace_id: &str,
+        workspace_member_id: &str,
+    ) -> DirResult<()> {
+        self.run(
+            "UPDATE user_workspace SET removed_at = NULL, role = 'MEMBER', workspace_member_id = ? WHERE id = ?",
+            &[s(workspace_member_id), s(user_workspace_id)],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn set_locale(&self, user_id: &str, locale: &str, now: &str) -> DirResult<()> {
+        self.run(
+            "UPDATE user SET locale = ?, updated_at = ? WHERE id = ?",
+            &[s(locale), s(now), s(user_id)],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    // --- invitations ---------------------------------------------------------------------
+
+    pub async fn invitations(&self, workspace_id: &str) -> DirResult<Vec<InvitationRow>> {
+        self.all(
+            "SELECT * FROM workspace_invitation WHERE workspace_id = ? ORDER BY created_at, id",
+            &[s(workspace_id)],
+        )
+        .await
+    }
+
+    pub async fn invitation(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> DirResult<Option<InvitationRow>> {
+        self.first(
+            "SELECT * FROM workspace_invitation WHERE workspace_id = ? AND id = ?",
+            &[s(workspace_id), s(id)],
+        )
+        .await
+    }
+
+    pub async fn invitation_by_token_hash(&self, hash: &str) -> DirResult<Option<InvitationRow>> {
+        self.first(
+            "SELECT * FROM workspace_invitation WHERE token_hash = ?",
+            &[s(hash)],
+        )
+        .await
+    }
+
+    /// `Conflict` when the email already has an invitation to the workspace.
+    pub async fn insert_invitation(&self, i: &InvitationRow) -> DirResult<()> {
+        self.run(
+            "INSERT INTO workspace_invitation (id, workspace_id, email, role_id, token_hash, expires_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &[
+                s(&i.id),
+                s(&i.workspace_id),
+                s(&i.email),
+                opt(i.role_id.as_deref()),
+                s(&i.token_hash),
+                s(&i.expires_at),
+                s(&i.created_at),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Deletes an invitation; returns whether it existed.
+    pub async fn delete_invitation(&self, workspace_id: &str, id: &str) -> DirResult<bool> {
+        Ok(self
+            .run(
+                "DELETE FROM workspace_invitation WHERE workspace_id = ? AND id = ?",
+                &[s(workspace_id), s(id)],
+            )
+            .await?
+            > 0)
+    }
+
+    /// Deletes the invitations of an email to a workspace (it joined); returns how many.
+    pub async fn delete_invitations_of(&self, workspace_id: &str, email: &str) -> DirResult<usize> {
+        self.run(
+            "DELETE FROM workspace_invitation WHERE workspace_id = ? AND email = ?",
+            &[s(workspace_id), s(email)],
+        )
+        .await
+    }
+
+    // --- password reset tokens -----------------------------------------------------------
+
+    /// Stores a new reset token and revokes the user's earlier ones (only the newest link
+    /// works), in one transaction.
+    pub async fn insert_reset_token(
+        &self,
+        id: &str,
+        user_id: &str,
+        token_hash: &str,
+        expires_at: &str,
+        now: &str,
+    ) -> DirResult<()> {
+        self.db
+            .batch(vec![
+                self.stmt(
+                    "UPDATE password_reset_token SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                    &[s(now), s(user_id)],
+                )?,
+                self.stmt(
+                    "INSERT INTO password_reset_token (id, user_id, token_hash, expires_at, created_at) \
+                     VALUES (?, ?, ?, ?, ?)",
+                    &[s(id), s(user_id), s(token_hash), s(expires_at), s(now)],
+                )?,
+            ])
+            .await?;
+        Ok(())
+    }
+
+    /// The live (unrevoked, unexpired) reset token with this hash.
+    pub async fn live_reset_token(
+        &self,
+        token_hash: &str,
+        now: &str,
+    ) -> DirResult<Option<ResetTokenRow>> {
+        self.first(
+            "SELECT id, user_id, expires_at, revoked_at FROM password_reset_token \
+             WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?",
+            &[s(token_hash), s(now)],
+        )
+        .await
+    }
+
+    /// Consumes a live reset token: one statement marks it used, so of two concurrent uses
+    /// exactly one gets the user id back.
+    pub async fn consume_reset_token(
+        &self,
+        token_hash: &str,
+        now: &str,
+    ) -> DirResult<Option<String>> {
+        #[derive(Deserialize)]
+        struct Row {
+            user_id: String,
+        }
+        Ok(self
+            .first::<Row>(
+                "UPDATE password_reset_token SET revoked_at = ? \
+                 WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ? RETURNING user_id",
+                &[s(now), s(token_hash), s(now)],
+            )
+            .await?
+            .map(|r| r.user_id))
+    }
+
+    /// Revokes every reset token of a user (after a password change).
+    pub async fn revoke_reset_tokens(&self, user_id: &str, now: &str) -> DirResult<()> {
+        self.run(
+            "UPDATE password_reset_token SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            &[s(now), s(user_id)],
+        )
+        .await
+        .map(|_| ())
     }
 
     // --- refresh tokens ------------------------------------------------------------------

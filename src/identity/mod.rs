@@ -3,6 +3,7 @@
 
 pub mod directory;
 pub mod keyring;
+pub mod one_time;
 pub mod password;
 pub mod principal;
 pub mod tokens;

@@ -32,11 +32,11 @@ pub const REFRESH_REUSE_GRACE_SECS: i64 = 60;
 /// Twenty's default 30 minutes, overridable for tests with ACCESS_TOKEN_TTL_SECS.
 const ACCESS_TOKEN_TTL_DEFAULT: i64 = crate::identity::tokens::ACCESS_TOKEN_TTL_SECS;
 
-fn dir(mc: &MetaCtx) -> QueryResult<Directory> {
+pub(crate) fn dir(mc: &MetaCtx) -> QueryResult<Directory> {
     Directory::new(&mc.env).map_err(storage_err)
 }
 
-fn err(kind: ErrorKind, sub: &str, message: &str) -> QueryError {
+pub(crate) fn err(kind: ErrorKind, sub: &str, message: &str) -> QueryError {
     QueryError::new(kind, message).with_sub_code(sub)
 }
 
@@ -64,7 +64,7 @@ pub fn token_error(e: &TokenError) -> QueryError {
     }
 }
 
-fn normalize_email(raw: &str) -> QueryResult<String> {
+pub(crate) fn normalize_email(raw: &str) -> QueryResult<String> {
     let email = raw.trim().to_lowercase();
     let valid = email.len() <= 254
         && !email.contains(char::is_whitespace)
@@ -83,7 +83,7 @@ fn normalize_email(raw: &str) -> QueryResult<String> {
 }
 
 #[derive(Serialize)]
-struct AuthToken {
+pub(crate) struct AuthToken {
     token: String,
     #[serde(rename = "expiresAt")]
     expires_at: String,
@@ -165,7 +165,11 @@ async fn refresh_token_for(mc: &MetaCtx, row: &AppTokenRow) -> QueryResult<AuthT
     sign(mc, &c).await
 }
 
-async fn login_token(mc: &MetaCtx, email: &str, workspace_id: &str) -> QueryResult<AuthToken> {
+pub(crate) async fn login_token(
+    mc: &MetaCtx,
+    email: &str,
+    workspace_id: &str,
+) -> QueryResult<AuthToken> {
     let ttl = config_secs(&mc.env, "LOGIN_TOKEN_TTL_SECS", LOGIN_TOKEN_TTL_SECS);
     let mut c = Claims::new(TokenType::Login, email, now_secs(), ttl);
     c.workspace_id = Some(workspace_id.to_string());
@@ -222,40 +226,46 @@ pub async fn check_user_exists(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryR
 pub async fn sign_up(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
     let email = normalize_email(&arg_str(rc, "email")?)?;
     let pass = arg_str(rc, "password")?;
-    if password::check_strength(&pass).is_some() {
+    let locale = arg(rc, "locale").as_str().unwrap_or("en").to_string();
+    let user = create_user(mc, &email, &pass, &locale).await?;
+    Ok(json!({
+        "availableWorkspaces": available_workspaces(mc, &user).await?,
+        "tokens": issue_pair(mc, &user, None).await?,
+    }))
+}
+
+/// Creates a user with a password (checked for strength); `USER_ALREADY_EXISTS` when the
+/// (normalized) email is taken.
+pub(crate) async fn create_user(
+    mc: &MetaCtx,
+    email: &str,
+    pass: &str,
+    locale: &str,
+) -> QueryResult<UserRow> {
+    if password::check_strength(pass).is_some() {
         return Err(err(
             ErrorKind::BadUserInput,
             "INVALID_INPUT",
             "Password too weak",
         ));
     }
-    let locale = arg(rc, "locale").as_str().unwrap_or("en").to_string();
     let d = dir(mc)?;
-    if d.user_by_email(&email)
-        .await
-        .map_err(storage_err)?
-        .is_some()
-    {
+    if d.user_by_email(email).await.map_err(storage_err)?.is_some() {
         return Err(user_exists());
     }
-    let hash = password::hash(&pass).map_err(storage_err)?;
+    let hash = password::hash(pass).map_err(storage_err)?;
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_iso();
-    match d.create_user(&id, &email, &hash, &locale, &now).await {
+    match d.create_user(&id, email, &hash, locale, &now).await {
         Ok(()) => {}
         // Lost a race with a concurrent sign-up of the same email.
         Err(crate::identity::directory::DirectoryError::Conflict) => return Err(user_exists()),
         Err(e) => return Err(storage_err(e)),
     }
-    let user = d
-        .user(&id)
+    d.user(&id)
         .await
         .map_err(storage_err)?
-        .ok_or_else(|| QueryError::internal("user vanished after insert"))?;
-    Ok(json!({
-        "availableWorkspaces": available_workspaces(mc, &user).await?,
-        "tokens": issue_pair(mc, &user, None).await?,
-    }))
+        .ok_or_else(|| QueryError::internal("user vanished after insert"))
 }
 
 fn no_access() -> QueryError {
@@ -266,7 +276,7 @@ fn no_access() -> QueryError {
     )
 }
 
-fn user_not_found() -> QueryError {
+pub(crate) fn user_not_found() -> QueryError {
     err(
         ErrorKind::Unauthenticated,
         "USER_NOT_FOUND",
@@ -275,7 +285,7 @@ fn user_not_found() -> QueryError {
     .with_user_friendly("User not found.")
 }
 
-fn user_exists() -> QueryError {
+pub(crate) fn user_exists() -> QueryError {
     err(
         ErrorKind::Forbidden,
         "USER_ALREADY_EXISTS",
@@ -288,6 +298,12 @@ fn user_exists() -> QueryError {
 async fn check_credentials(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<UserRow> {
     let email = normalize_email(&arg_str(rc, "email")?)?;
     let pass = arg_str(rc, "password")?;
+    check_password(mc, &email, &pass).await
+}
+
+/// Checks a (normalized) email and password, counting the attempt against the email's
+/// limit.
+pub(crate) async fn check_password(mc: &MetaCtx, email: &str, pass: &str) -> QueryResult<UserRow> {
     let decision = limiter::hit(
         &mc.env,
         &format!("login:{email}"),
@@ -576,26 +592,57 @@ pub async fn sign_up_in_new_workspace(
     };
     let input = arg(rc, "input");
     let display_name = input["displayName"].as_str().map(str::to_string);
-    let d = dir(mc)?;
-    let user = d
+    let user = dir(mc)?
         .user(&user_id)
         .await
         .map_err(storage_err)?
         .ok_or_else(user_not_found)?;
+    let workspace_id = create_workspace_for(mc, &user, display_name.as_deref(), "ACTIVE").await?;
+    Ok(json!({
+        "loginToken": login_token(mc, &user.email, &workspace_id).await?,
+        "workspace": { "id": workspace_id, "workspaceUrls": workspace_urls(mc) },
+    }))
+}
+
+/// Creates a workspace (directory row, `user` as its admin, the actor's model and member
+/// record) and returns its id.
+pub(crate) async fn create_workspace_for(
+    mc: &MetaCtx,
+    user: &UserRow,
+    display_name: Option<&str>,
+    activation_status: &str,
+) -> QueryResult<String> {
     let workspace_id = uuid::Uuid::new_v4().to_string();
     let user_workspace_id = uuid::Uuid::new_v4().to_string();
     let member_id = uuid::Uuid::new_v4().to_string();
+    let invite_hash = uuid::Uuid::new_v4().simple().to_string();
     let now = now_iso();
-    d.create_workspace(
-        &workspace_id,
-        display_name.as_deref(),
-        &user.id,
-        &user_workspace_id,
-        &member_id,
-        &now,
-    )
-    .await
-    .map_err(storage_err)?;
+    dir(mc)?
+        .create_workspace(
+            &workspace_id,
+            display_name,
+            &user.id,
+            &user_workspace_id,
+            &member_id,
+            activation_status,
+            &invite_hash,
+            &now,
+        )
+        .await
+        .map_err(storage_err)?;
+    bootstrap_member(mc, &workspace_id, user, &member_id, &user_workspace_id).await?;
+    Ok(workspace_id)
+}
+
+/// Makes the workspace's actor create its model (first time) and the member record of
+/// `user` (idempotent).
+pub(crate) async fn bootstrap_member(
+    mc: &MetaCtx,
+    workspace_id: &str,
+    user: &UserRow,
+    member_id: &str,
+    user_workspace_id: &str,
+) -> QueryResult<()> {
     let bootstrap = json!({
         "workspaceMemberId": member_id,
         "userId": user.id,
@@ -607,7 +654,7 @@ pub async fn sign_up_in_new_workspace(
     });
     let resp = forward::to_workspace(
         &mc.env,
-        &workspace_id,
+        workspace_id,
         ActorRequest {
             method: Method::Post,
             path: crate::actors::protocol::PATH_BOOTSTRAP,
@@ -619,19 +666,15 @@ pub async fn sign_up_in_new_workspace(
     )
     .await;
     match resp {
-        Ok(r) if r.status_code() == 200 => {}
+        Ok(r) if r.status_code() == 200 => Ok(()),
         other => {
             let detail = match other {
                 Ok(r) => format!("bootstrap answered {}", r.status_code()),
                 Err(e) => e.log_message(),
             };
-            return Err(QueryError::internal(format!(
-                "workspace {workspace_id} created in D1 but its actor failed to bootstrap: {detail}"
-            )));
+            Err(QueryError::internal(format!(
+                "workspace {workspace_id} is in D1 but its actor failed to bootstrap member {member_id}: {detail}"
+            )))
         }
     }
-    Ok(json!({
-        "loginToken": login_token(mc, &user.email, &workspace_id).await?,
-        "workspace": { "id": workspace_id, "workspaceUrls": workspace_urls(mc) },
-    }))
 }

@@ -10,6 +10,9 @@ pub mod api_keys;
 pub mod auth;
 pub mod data_model;
 pub mod event_streams;
+pub mod invitations;
+pub mod password_reset;
+pub mod settings;
 pub mod user;
 
 use async_graphql::dynamic::{ResolverContext, Schema};
@@ -39,6 +42,11 @@ pub trait WorkspaceAccess {
     fn members(&self) -> Result<Vec<serde_json::Value>, QueryError>;
     /// Soft-deletes a member record; returns whether it existed.
     fn remove_member(&self, id: &str) -> Result<bool, QueryError>;
+    /// Updates a live member record through the record engine (validation, change events);
+    /// `NOT_FOUND` when there is none.
+    fn update_member(&self, id: &str, update: &serde_json::Value) -> Result<(), QueryError>;
+    /// `(namePlural, live records)` of every active object.
+    fn record_counts(&self) -> Result<Vec<(String, i64)>, QueryError>;
     fn metadata_version(&self) -> i64;
     /// Drops the actor's cached state of an API key (after revocation).
     fn forget_api_key(&self, id: &str);
@@ -158,7 +166,25 @@ async fn dispatch(rc: &ResolverContext<'_>) -> async_graphql::Result<Value> {
         "renewToken" => auth::renew_token(mc, rc).await,
         "signOut" => auth::sign_out(mc, rc).await,
         "signUpInNewWorkspace" => auth::sign_up_in_new_workspace(mc, rc).await,
-        "updatePasswordViaResetToken" => return Err(unsupported(field)),
+        "updatePasswordViaResetToken" => {
+            password_reset::update_password_via_reset_token(mc, rc).await
+        }
+        "emailPasswordResetLink" => password_reset::email_password_reset_link(mc, rc).await,
+        "validatePasswordResetToken" => password_reset::validate_password_reset_token(mc, rc).await,
+        "signUpInWorkspace" => invitations::sign_up_in_workspace(mc, rc).await,
+        "findWorkspaceInvitations" => invitations::find_workspace_invitations(mc).await,
+        "sendInvitations" => invitations::send_invitations(mc, rc).await,
+        "resendWorkspaceInvitation" => invitations::resend_workspace_invitation(mc, rc).await,
+        "deleteWorkspaceInvitation" => invitations::delete_workspace_invitation(mc, rc).await,
+        "checkWorkspaceInviteHashIsValid" => {
+            invitations::check_workspace_invite_hash_is_valid(mc, rc).await
+        }
+        "findWorkspaceFromInviteHash" => invitations::find_workspace_from_invite_hash(mc, rc).await,
+        "objectRecordCounts" => settings::object_record_counts(mc).await,
+        "updateWorkspaceMemberSettings" => settings::update_workspace_member_settings(mc, rc).await,
+        "updateWorkspace" => settings::update_workspace(mc, rc).await,
+        "activateWorkspace" => settings::activate_workspace(mc, rc).await,
+        "getWorkspaceCreationDefaults" => settings::get_workspace_creation_defaults(mc).await,
         "currentUser" => user::current_user(mc, rc).await,
         "deleteUserFromWorkspace" => user::delete_user_from_workspace(mc, rc).await,
         "apiKeys" => api_keys::list(mc).await,

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::auth::workspace_urls;
 use super::{arg_str, now_iso, require_user, require_workspace, storage_err, MetaCtx};
-use crate::identity::directory::{Directory, MembershipRow, UserRow};
+use crate::identity::directory::{Directory, MembershipRow, UserRow, WorkspaceRow};
 use crate::schema::error::{ErrorKind, QueryError, QueryResult};
 
 /// Fixed ids of the two roles every workspace has (Twenty seeds Admin and Member).
@@ -75,45 +75,58 @@ pub async fn roles(_mc: &MetaCtx) -> QueryResult<Value> {
     Ok(json!([role(true), role(false)]))
 }
 
-fn workspace_json(mc: &MetaCtx, m: &MembershipRow, metadata_version: i64, members: usize) -> Value {
-    json!({
-        "id": m.workspace_id,
-        "displayName": m.display_name,
-        "logo": null,
+/// Settings of `UpdateWorkspaceInput` the server stores (in `workspace.settings`) and echoes
+/// back, with Twenty's defaults.
+pub const STORED_SETTINGS: &[(&str, fn() -> Value)] = &[
+    ("allowImpersonation", || json!(false)),
+    ("workspaceDiscoverability", || json!("MEMBERS_AND_INVITEES")),
+    ("trashRetentionDays", || json!(14.0)),
+    ("eventLogRetentionDays", || json!(365.0)),
+    ("isGoogleAuthEnabled", || json!(false)),
+    ("isGoogleAuthBypassEnabled", || json!(false)),
+    ("isMicrosoftAuthEnabled", || json!(false)),
+    ("isMicrosoftAuthBypassEnabled", || json!(false)),
+    ("isPasswordAuthEnabled", || json!(true)),
+    ("isPasswordAuthBypassEnabled", || json!(false)),
+    ("isTwoFactorAuthenticationEnforced", || json!(false)),
+    ("isInternalMessagesImportEnabled", || json!(false)),
+    ("editableProfileFields", || json!([])),
+    ("aiChatModelTier", || json!("balanced")),
+    ("aiAgentModelTier", || json!("balanced")),
+    ("isAutoModelSelectionEnabled", || json!(false)),
+    ("aiModelIdByTier", || json!({})),
+    ("aiEvaluationModelId", || Value::Null),
+    ("aiAdditionalInstructions", || Value::Null),
+];
+
+/// A workspace in the `/metadata` Workspace shape.
+pub fn workspace_json(
+    mc: &MetaCtx,
+    w: &WorkspaceRow,
+    metadata_version: i64,
+    members: Option<usize>,
+) -> Value {
+    let stored: serde_json::Map<String, Value> =
+        serde_json::from_str(&w.settings).unwrap_or_default();
+    let mut out = json!({
+        "id": w.id,
+        "displayName": w.display_name,
+        "logo": w.logo,
         "logoFileId": null,
-        "inviteHash": null,
+        "inviteHash": w.invite_hash,
         "deletedAt": null,
-        "createdAt": m.workspace_created_at,
-        "updatedAt": m.workspace_updated_at,
-        "allowImpersonation": false,
-        "isPublicInviteLinkEnabled": false,
-        "workspaceDiscoverability": "MEMBERS_AND_INVITEES",
-        "trashRetentionDays": 14.0,
-        "eventLogRetentionDays": 365.0,
-        "workspaceMembersCount": members as f64,
-        "activationStatus": m.activation_status,
+        "createdAt": w.created_at,
+        "updatedAt": w.updated_at,
+        "isPublicInviteLinkEnabled": w.is_public_invite_link_enabled != 0,
+        "workspaceMembersCount": members.map(|n| n as f64),
+        "activationStatus": w.activation_status,
         "metadataVersion": metadata_version as f64,
         "databaseSchema": null,
         "subdomain": "",
         "customDomain": null,
-        "isGoogleAuthEnabled": false,
-        "isGoogleAuthBypassEnabled": false,
-        "isTwoFactorAuthenticationEnforced": false,
-        "isPasswordAuthEnabled": true,
-        "isPasswordAuthBypassEnabled": false,
-        "isMicrosoftAuthEnabled": false,
-        "isMicrosoftAuthBypassEnabled": false,
         "isCustomDomainEnabled": false,
-        "isInternalMessagesImportEnabled": false,
         "allowedIframeOrigins": [],
-        "editableProfileFields": [],
         "defaultRole": role(false),
-        "aiChatModelTier": "balanced",
-        "aiAgentModelTier": "balanced",
-        "isAutoModelSelectionEnabled": false,
-        "aiModelIdByTier": {},
-        "aiEvaluationModelId": null,
-        "aiAdditionalInstructions": null,
         "workspaceCustomApplication": null,
         "featureFlags": [],
         "billingSubscriptions": [],
@@ -131,7 +144,11 @@ fn workspace_json(mc: &MetaCtx, m: &MembershipRow, metadata_version: i64, member
         "viewFilterGroups": [],
         "viewGroups": [],
         "viewSorts": [],
-    })
+    });
+    for (key, default) in STORED_SETTINGS {
+        out[*key] = stored.get(*key).cloned().unwrap_or_else(default);
+    }
+    out
 }
 
 fn user_workspace_json(m: &MembershipRow, user: &UserRow) -> Value {
@@ -250,8 +267,13 @@ pub async fn current_user(mc: &MetaCtx, _rc: &ResolverContext<'_>) -> QueryResul
             .map(|r| member_json(&r, Some(&membership.user_workspace_id)));
         out["workspaceMember"] = me.unwrap_or(Value::Null);
         out["workspaceMembers"] = json!(members);
+        let workspace = d
+            .workspace(ws.workspace_id())
+            .await
+            .map_err(storage_err)?
+            .ok_or_else(QueryError::not_found)?;
         out["currentWorkspace"] =
-            workspace_json(mc, membership, ws.metadata_version(), records.len());
+            workspace_json(mc, &workspace, ws.metadata_version(), Some(records.len()));
         out["currentUserWorkspace"] = user_workspace_json(membership, &user);
         out["onboardingStatus"] = json!("COMPLETED");
         out["isWorkspaceCreator"] = json!(membership.role == "ADMIN");

@@ -1300,6 +1300,25 @@ impl<'a> Engine<'a> {
         self.shape(o, &records, sel, 0)
     }
 
+    /// `(namePlural, live records)` of every active object (Settings' data model list,
+    /// Twenty's `objectRecordCounts`); soft-deleted records are not counted.
+    pub fn live_counts(&self) -> QueryResult<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for o in self.model.active_objects() {
+            let rows = self.db.query(&Sql::new(format!(
+                "SELECT count(*) AS n FROM {} WHERE deleted_at IS NULL",
+                table(o)
+            )))?;
+            let n = rows
+                .first()
+                .and_then(|r| r.get("n"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            out.push((o.name_plural.clone(), n));
+        }
+        Ok(out)
+    }
+
     /// Total live records across objects (for the workspace quota).
     pub fn count_all(&self) -> QueryResult<i64> {
         let mut total = 0;
@@ -1675,6 +1694,21 @@ pub mod tests {
     const P1: &str = "11111111-1111-4111-8111-111111111111";
     const P2: &str = "22222222-2222-4222-8222-222222222222";
     const P3: &str = "33333333-3333-4333-8333-333333333333";
+
+    #[test]
+    fn live_counts_list_every_object_without_soft_deleted_records() {
+        let (model, db) = setup();
+        let person = model.object("person").unwrap();
+        let mut e = Engine::new(&model, &db, ctx());
+        e.create_many(person, &[json!({"id": P1}), json!({"id": P2})], false)
+            .unwrap();
+        e.delete_one(person, P2).unwrap();
+        let counts = e.live_counts().unwrap();
+        assert_eq!(counts.len(), model.active_objects().count());
+        let of = |plural: &str| counts.iter().find(|(p, _)| p == plural).map(|(_, n)| *n);
+        assert_eq!(of("people"), Some(1));
+        assert_eq!(of("companies"), Some(0));
+    }
 
     /// Twenty's all-people-resolvers suite, on the engine.
     #[test]
