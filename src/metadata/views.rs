@@ -588,11 +588,13 @@ pub fn get_views(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
 pub fn get_one(mc: &MetaCtx, rc: &ResolverContext<'_>, kind: &str) -> QueryResult<Value> {
     let l = load(mc)?;
     let id = arg(rc, "id");
-    Ok(l.ents
+    let found = l
+        .ents
         .live(kind)
         .find(|e| e["id"] == id)
         .map(|e| output(&l.ents, kind, e))
-        .unwrap_or(Value::Null))
+        .unwrap_or(Value::Null);
+    Ok(found)
 }
 
 /// `getViewFields(viewId)` and the other child lists (all views when `viewId` is absent).
