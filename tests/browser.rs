@@ -254,7 +254,11 @@ fn the_boot_requests_and_an_event_stream_work_from_a_browser_page() {
         .recv_timeout(PAGE_TIMEOUT)
         .expect("the page reported back in time");
     assert!(report.get("error").is_none(), "the page failed: {report:#}");
-    assert_eq!(report["steps"].as_array().unwrap().last().unwrap(), "done", "{report:#}");
+    assert_eq!(
+        report["steps"].as_array().unwrap().last().unwrap(),
+        "done",
+        "{report:#}"
+    );
 
     // /client-config: a simple request the browser let through.
     assert_eq!(report["clientConfig"]["status"], 200, "{report:#}");
@@ -265,20 +269,29 @@ fn the_boot_requests_and_an_event_stream_work_from_a_browser_page() {
     let m = &report["minimal"];
     assert_eq!(m["status"], 200, "{report:#}");
     assert_eq!(m["errors"], Value::Null, "{report:#}");
-    assert!(m["requestId"].as_str().is_some_and(|r| !r.is_empty()), "X-Request-Id not exposed: {report:#}");
+    assert!(
+        m["requestId"].as_str().is_some_and(|r| !r.is_empty()),
+        "X-Request-Id not exposed: {report:#}"
+    );
     assert!(m["views"].as_u64().unwrap() >= m["objects"].as_u64().unwrap());
 
     // graphql-sse through fetch: the first (empty) value, then the person's creation.
     let sse = &report["sse"];
     assert_eq!(sse["status"], 200, "{report:#}");
-    assert!(sse["contentType"].as_str().unwrap_or("").starts_with("text/event-stream"));
+    assert!(sse["contentType"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("text/event-stream"));
     let first = &sse["events"][0];
     assert_eq!(first["event"], "next", "{report:#}");
     assert_eq!(
         first["data"]["data"]["onEventSubscription"]["objectRecordEventsWithQueryIds"],
         json!([])
     );
-    assert_eq!(report["added"]["data"]["addQueryToEventStream"], true, "{report:#}");
+    assert_eq!(
+        report["added"]["data"]["addQueryToEventStream"], true,
+        "{report:#}"
+    );
     let person_id = report["created"]["data"]["createPerson"]["id"].clone();
     assert!(person_id.is_string(), "{report:#}");
     let second = &sse["events"][1];

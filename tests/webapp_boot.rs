@@ -29,7 +29,11 @@ fn op(server: &TestServer, token: Option<&str>, source: &str, query: &str, vars:
         call = call.bearer(t);
     }
     let resp = call.send();
-    assert_eq!(resp.status, 200, "{name} ({source}): HTTP {}: {}", resp.status, resp.text);
+    assert_eq!(
+        resp.status, 200,
+        "{name} ({source}): HTTP {}: {}",
+        resp.status, resp.text
+    );
     let body = resp.json();
     assert!(
         body.get("errors").is_none(),
@@ -44,7 +48,8 @@ fn op(server: &TestServer, token: Option<&str>, source: &str, query: &str, vars:
 // --- the front's documents -----------------------------------------------------------------
 
 /// auth/graphql/queries/getPublicWorkspaceDataByDomain.ts
-const GET_PUBLIC_WORKSPACE_DATA_BY_DOMAIN: &str = "query GetPublicWorkspaceDataByDomain($origin: String!) {
+const GET_PUBLIC_WORKSPACE_DATA_BY_DOMAIN: &str =
+    "query GetPublicWorkspaceDataByDomain($origin: String!) {
   getPublicWorkspaceDataByDomain(origin: $origin) {
     id logo displayName
     workspaceUrls { subdomainUrl customUrl }
@@ -213,7 +218,13 @@ fn hashes(minimal: &Value) -> std::collections::HashMap<String, String> {
 }
 
 fn minimal(server: &TestServer, s: &Session) -> Value {
-    op(server, Some(&s.access), "metadata-store/graphql/queries/findMinimalMetadata.ts", FIND_MINIMAL_METADATA, json!({}))
+    op(
+        server,
+        Some(&s.access),
+        "metadata-store/graphql/queries/findMinimalMetadata.ts",
+        FIND_MINIMAL_METADATA,
+        json!({}),
+    )
 }
 
 fn all_views(server: &TestServer, s: &Session) -> Vec<Value> {
@@ -230,8 +241,13 @@ fn all_views(server: &TestServer, s: &Session) -> Vec<Value> {
 }
 
 fn objects(server: &TestServer, s: &Session) -> Vec<Value> {
-    op(server, Some(&s.access), "object-metadata/graphql/queries.ts", OBJECT_METADATA_ITEMS, json!({}))
-        ["objects"]["edges"]
+    op(
+        server,
+        Some(&s.access),
+        "object-metadata/graphql/queries.ts",
+        OBJECT_METADATA_ITEMS,
+        json!({}),
+    )["objects"]["edges"]
         .as_array()
         .expect("objects")
         .iter()
@@ -259,22 +275,32 @@ fn field<'a>(object: &'a Value, name: &str) -> &'a Value {
 fn client_config_is_a_simple_cors_request_with_every_non_null_field() {
     let server = TestServer::start();
     let origin = "http://localhost:3001"; // FRONTEND_URL in wrangler.jsonc
-    // A plain GET with no credentials: a simple request, no preflight.
+                                          // A plain GET with no credentials: a simple request, no preflight.
     let resp = server.get("/client-config").header("origin", origin).send();
     assert_eq!(resp.status, 200, "{}", resp.text);
-    assert!(resp.header("content-type").unwrap_or("").starts_with("application/json"));
+    assert!(resp
+        .header("content-type")
+        .unwrap_or("")
+        .starts_with("application/json"));
     assert_eq!(resp.header("access-control-allow-origin"), Some(origin));
     let body = resp.json();
 
     // Every non-null field of Twenty's ClientConfig type (generated/twenty-metadata.graphql).
-    let sdl = std::fs::read_to_string(format!("{}/generated/twenty-metadata.graphql", common::ROOT)).unwrap();
+    let sdl = std::fs::read_to_string(format!(
+        "{}/generated/twenty-metadata.graphql",
+        common::ROOT
+    ))
+    .unwrap();
     let start = sdl.find("type ClientConfig {").unwrap();
     let block = &sdl[start..start + sdl[start..].find('}').unwrap()];
     let mut checked = 0;
     for line in block.lines().skip(1) {
         if let Some((name, ty)) = line.trim().split_once(':') {
             if ty.trim().ends_with('!') {
-                assert!(!body[name.trim()].is_null(), "client-config lacks non-null {name}: {body}");
+                assert!(
+                    !body[name.trim()].is_null(),
+                    "client-config lacks non-null {name}: {body}"
+                );
                 checked += 1;
             }
         }
@@ -289,10 +315,18 @@ fn client_config_is_a_simple_cors_request_with_every_non_null_field() {
     assert_eq!(body["sentry"]["dsn"], Value::Null);
     assert_eq!(body["support"]["supportDriver"], "NONE");
     assert_eq!(body["frontDomain"], "localhost");
-    assert!(body["api"]["mutationMaximumAffectedRecords"].as_f64().unwrap() > 0.0);
+    assert!(
+        body["api"]["mutationMaximumAffectedRecords"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
 
     // An origin that is not the front's gets no CORS grant.
-    let other = server.get("/client-config").header("origin", "https://evil.example").send();
+    let other = server
+        .get("/client-config")
+        .header("origin", "https://evil.example")
+        .send();
     assert_eq!(other.status, 200);
     assert_eq!(other.header("access-control-allow-origin"), None);
 }
@@ -311,7 +345,10 @@ fn client_config_values_come_from_operator_variables() {
     let body = server.get("/client-config").send().json();
     assert_eq!(body["authProviders"]["password"], false);
     assert_eq!(body["sentry"]["dsn"], "https://key@sentry.example/1");
-    assert_eq!(body["support"], json!({ "supportDriver": "FRONT", "supportFrontChatId": "chat-1" }));
+    assert_eq!(
+        body["support"],
+        json!({ "supportDriver": "FRONT", "supportFrontChatId": "chat-1" })
+    );
     assert_eq!(body["api"]["mutationMaximumAffectedRecords"], 250.0);
 }
 
@@ -325,7 +362,10 @@ fn the_fronts_boot_sequence_answers_every_operation() {
         GET_PUBLIC_WORKSPACE_DATA_BY_DOMAIN,
         json!({ "origin": "http://localhost:3001" }),
     );
-    assert_eq!(none["errors"][0]["extensions"]["code"], "NOT_FOUND", "{none}");
+    assert_eq!(
+        none["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{none}"
+    );
 
     let s = server.new_workspace(&email("boot"));
     let public = op(
@@ -348,25 +388,49 @@ fn the_fronts_boot_sequence_answers_every_operation() {
         "query GetCurrentUser { currentUser { id email workspaceMember { id } currentWorkspace { id metadataVersion featureFlags { key value } } } }",
         json!({}),
     );
-    assert_eq!(me["currentUser"]["currentWorkspace"]["id"], s.workspace_id.as_str());
+    assert_eq!(
+        me["currentUser"]["currentWorkspace"]["id"],
+        s.workspace_id.as_str()
+    );
 
     let min = minimal(&server, &s);
-    let items = min["minimalMetadata"]["objectMetadataItems"].as_array().unwrap();
+    let items = min["minimalMetadata"]["objectMetadataItems"]
+        .as_array()
+        .unwrap();
     let views = min["minimalMetadata"]["views"].as_array().unwrap();
     assert!(items.iter().any(|o| o["nameSingular"] == "person"));
     // Every object has its INDEX view.
     for o in items {
         assert!(
-            views.iter().any(|v| v["objectMetadataId"] == o["id"] && v["key"] == "INDEX"),
+            views
+                .iter()
+                .any(|v| v["objectMetadataId"] == o["id"] && v["key"] == "INDEX"),
             "no INDEX view for {}",
             o["nameSingular"]
         );
     }
     let h = hashes(&min);
-    for name in ["objectMetadata", "fieldMetadata", "index", "view", "viewField", "viewFilter",
-        "viewSort", "viewGroup", "viewFilterGroup", "viewFieldGroup", "navigationMenuItem",
-        "pageLayout", "logicFunction", "commandMenuItem", "frontComponent"] {
-        assert!(h.get(name).is_some_and(|v| v.len() == 64), "hash of {name}: {h:?}");
+    for name in [
+        "objectMetadata",
+        "fieldMetadata",
+        "index",
+        "view",
+        "viewField",
+        "viewFilter",
+        "viewSort",
+        "viewGroup",
+        "viewFilterGroup",
+        "viewFieldGroup",
+        "navigationMenuItem",
+        "pageLayout",
+        "logicFunction",
+        "commandMenuItem",
+        "frontComponent",
+    ] {
+        assert!(
+            h.get(name).is_some_and(|v| v.len() == 64),
+            "hash of {name}: {h:?}"
+        );
     }
     // The same state gives the same hashes.
     assert_eq!(hashes(&minimal(&server, &s)), h);
@@ -383,14 +447,46 @@ fn the_fronts_boot_sequence_answers_every_operation() {
     );
     assert_eq!(widget_views["getViews"], json!([]));
     for (source, query, key) in [
-        ("page-layout/graphql/queries/findAllRecordPageLayouts.ts", FIND_ALL_RECORD_PAGE_LAYOUTS, "getPageLayouts"),
-        ("logic-function/graphql/queries/findManyLogicFunctions.ts", FIND_MANY_LOGIC_FUNCTIONS, "findManyLogicFunctions"),
-        ("command-menu-item/graphql/queries/findManyCommandMenuItems.ts", FIND_MANY_COMMAND_MENU_ITEMS, "commandMenuItems"),
-        ("front-components/graphql/queries/findManyFrontComponents.ts", FIND_MANY_FRONT_COMPONENTS, "frontComponents"),
-        ("agents (settings/ai)", "query FindManyAgents { findManyAgents { id name } }", "findManyAgents"),
-        ("skills (settings/ai)", "query FindManySkills { skills { id name } }", "skills"),
-        ("applications (settings/applications)", "query FindManyApplications { findManyApplications { id name } }", "findManyApplications"),
-        ("webhooks (settings/developers)", "query GetWebhooks { webhooks { id targetUrl } }", "webhooks"),
+        (
+            "page-layout/graphql/queries/findAllRecordPageLayouts.ts",
+            FIND_ALL_RECORD_PAGE_LAYOUTS,
+            "getPageLayouts",
+        ),
+        (
+            "logic-function/graphql/queries/findManyLogicFunctions.ts",
+            FIND_MANY_LOGIC_FUNCTIONS,
+            "findManyLogicFunctions",
+        ),
+        (
+            "command-menu-item/graphql/queries/findManyCommandMenuItems.ts",
+            FIND_MANY_COMMAND_MENU_ITEMS,
+            "commandMenuItems",
+        ),
+        (
+            "front-components/graphql/queries/findManyFrontComponents.ts",
+            FIND_MANY_FRONT_COMPONENTS,
+            "frontComponents",
+        ),
+        (
+            "agents (settings/ai)",
+            "query FindManyAgents { findManyAgents { id name } }",
+            "findManyAgents",
+        ),
+        (
+            "skills (settings/ai)",
+            "query FindManySkills { skills { id name } }",
+            "skills",
+        ),
+        (
+            "applications (settings/applications)",
+            "query FindManyApplications { findManyApplications { id name } }",
+            "findManyApplications",
+        ),
+        (
+            "webhooks (settings/developers)",
+            "query GetWebhooks { webhooks { id targetUrl } }",
+            "webhooks",
+        ),
     ] {
         let data = op(&server, Some(&s.access), source, query, json!({}));
         assert_eq!(data[key], json!([]), "{source}");
@@ -414,10 +510,18 @@ fn the_fronts_boot_sequence_answers_every_operation() {
             .unwrap_or_else(|| panic!("getViews has no INDEX view for {}", o["nameSingular"]));
         assert_eq!(view["type"], "TABLE");
         let fields = view["viewFields"].as_array().unwrap();
-        assert!(!fields.is_empty(), "{} has no view fields", o["nameSingular"]);
+        assert!(
+            !fields.is_empty(),
+            "{} has no view fields",
+            o["nameSingular"]
+        );
         for vf in fields {
             assert!(
-                o["fieldsList"].as_array().unwrap().iter().any(|f| f["id"] == vf["fieldMetadataId"]),
+                o["fieldsList"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f["id"] == vf["fieldMetadataId"]),
                 "view field {vf} is not a field of {}",
                 o["nameSingular"]
             );
@@ -435,7 +539,10 @@ fn the_fronts_boot_sequence_answers_every_operation() {
             object_name(&objs, n["targetObjectMetadataId"].as_str().unwrap())
         })
         .collect();
-    assert_eq!(&sidebar[..5], &["person", "company", "opportunity", "task", "note"]);
+    assert_eq!(
+        &sidebar[..5],
+        &["person", "company", "opportunity", "task", "note"]
+    );
     for name in &sidebar {
         assert_eq!(object(&objs, name)["isSystem"], false, "{name}");
     }
@@ -458,7 +565,9 @@ fn morph_relations_point_target_hosts_at_their_targets() {
         let target_person = field(h, "targetPerson");
         assert_eq!(target_person["type"], "MORPH_RELATION", "{host}");
         let morph_id = target_person["morphId"].as_str().expect("morphId");
-        let relations = target_person["morphRelations"].as_array().expect("morphRelations");
+        let relations = target_person["morphRelations"]
+            .as_array()
+            .expect("morphRelations");
         let targets: Vec<&str> = relations
             .iter()
             .map(|r| {
@@ -468,12 +577,18 @@ fn morph_relations_point_target_hosts_at_their_targets() {
             })
             .collect();
         for t in ["person", "company", "opportunity"] {
-            assert!(targets.contains(&t), "{host}.morphRelations lacks {t}: {targets:?}");
+            assert!(
+                targets.contains(&t),
+                "{host}.morphRelations lacks {t}: {targets:?}"
+            );
         }
         // Every field of the group shares the morph id and lists the same relations.
         let company = field(h, "targetCompany");
         assert_eq!(company["morphId"], morph_id);
-        assert_eq!(company["morphRelations"].as_array().unwrap().len(), relations.len());
+        assert_eq!(
+            company["morphRelations"].as_array().unwrap().len(),
+            relations.len()
+        );
         // The inverse on the target names the morph field.
         let person_rel = relations
             .iter()
@@ -498,11 +613,14 @@ fn morph_relations_point_target_hosts_at_their_targets() {
     assert_eq!(created["createOneObject"]["nameSingular"], "rocket");
     let objs = objects(&server, &s);
     let relations = field(object(&objs, "noteTarget"), "targetPerson")["morphRelations"].clone();
-    assert!(relations
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|r| r["targetObjectMetadata"]["nameSingular"] == "rocket"), "{relations}");
+    assert!(
+        relations
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["targetObjectMetadata"]["nameSingular"] == "rocket"),
+        "{relations}"
+    );
 }
 
 #[test]
@@ -517,11 +635,23 @@ fn a_custom_object_gets_its_index_view_and_sidebar_item() {
         "mutation CreateOneObjectMetadataItem($input: CreateOneObjectInput!) { createOneObject(input: $input) { id } }",
         json!({ "input": { "object": { "nameSingular": "invoice", "namePlural": "invoices", "labelSingular": "Invoice", "labelPlural": "Invoices", "icon": "IconReceipt" } } }),
     );
-    let object_id = created["createOneObject"]["id"].as_str().unwrap().to_string();
+    let object_id = created["createOneObject"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let min = minimal(&server, &s);
     let after = hashes(&min);
-    for changed in ["objectMetadata", "fieldMetadata", "view", "viewField", "navigationMenuItem"] {
-        assert_ne!(before[changed], after[changed], "{changed} hash did not change");
+    for changed in [
+        "objectMetadata",
+        "fieldMetadata",
+        "view",
+        "viewField",
+        "navigationMenuItem",
+    ] {
+        assert_ne!(
+            before[changed], after[changed],
+            "{changed} hash did not change"
+        );
     }
     for same in ["viewSort", "viewFilter", "pageLayout"] {
         assert_eq!(before[same], after[same], "{same} hash changed");
@@ -534,7 +664,13 @@ fn a_custom_object_gets_its_index_view_and_sidebar_item() {
     assert_eq!(view["key"], "INDEX");
     assert_eq!(view["name"], "All Invoices");
     assert!(!view["viewFields"].as_array().unwrap().is_empty());
-    let nav = op(&server, Some(&s.access), "navigation-menu-item/graphql/queries/findManyNavigationMenuItems.ts", FIND_MANY_NAVIGATION_MENU_ITEMS, json!({}));
+    let nav = op(
+        &server,
+        Some(&s.access),
+        "navigation-menu-item/graphql/queries/findManyNavigationMenuItems.ts",
+        FIND_MANY_NAVIGATION_MENU_ITEMS,
+        json!({}),
+    );
     assert!(nav["navigationMenuItems"]
         .as_array()
         .unwrap()
@@ -549,7 +685,9 @@ fn a_custom_object_gets_its_index_view_and_sidebar_item() {
         "mutation DeleteOneObjectMetadataItem($idToDelete: UUID!) { deleteOneObject(input: { id: $idToDelete }) { id } }",
         json!({ "idToDelete": object_id }),
     );
-    assert!(!all_views(&server, &s).iter().any(|v| v["objectMetadataId"] == object_id.as_str()));
+    assert!(!all_views(&server, &s)
+        .iter()
+        .any(|v| v["objectMetadataId"] == object_id.as_str()));
 }
 
 #[test]
@@ -559,7 +697,12 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
     let objs = objects(&server, &s);
     let opportunity = object(&objs, "opportunity").clone();
     let opportunity_id = opportunity["id"].as_str().unwrap().to_string();
-    let fid = |name: &str| field(&opportunity, name)["id"].as_str().unwrap().to_string();
+    let fid = |name: &str| {
+        field(&opportunity, name)["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     let mut h = hashes(&minimal(&server, &s));
     let mut expect_changed = |server: &TestServer, changed: &[&str]| {
         let now = hashes(&minimal(server, &s));
@@ -722,7 +865,10 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
     // All of it persists: a restarted server (a new actor instance) reads it back.
     let server = server.restart();
     let views = all_views(&server, &s);
-    let v = views.iter().find(|v| v["id"] == view_id.as_str()).expect("the view");
+    let v = views
+        .iter()
+        .find(|v| v["id"] == view_id.as_str())
+        .expect("the view");
     assert_eq!(v["name"], "By stage, renamed");
     assert_eq!(v["kanbanAggregateOperation"], "COUNT");
     assert_eq!(v["createdByUserWorkspaceId"].is_string(), true);
@@ -733,7 +879,10 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
     assert_eq!(v["viewFilters"][0]["viewFilterGroupId"], group["id"]);
     assert_eq!(v["viewFilterGroups"][0]["logicalOperator"], "AND");
     assert_eq!(v["viewSorts"][0]["direction"], "ASC");
-    assert_eq!(v["viewGroups"][0]["fieldValue"], "SCREENING", "ordered by position");
+    assert_eq!(
+        v["viewGroups"][0]["fieldValue"], "SCREENING",
+        "ordered by position"
+    );
     assert_eq!(v["viewFieldGroups"][0]["name"], "Main");
 
     // Deleting and destroying: views/graphql/mutations/destroyViewSort.ts, deleteViewFilter.ts,
@@ -761,9 +910,16 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         json!({ "input": { "id": fields[0]["id"] } }),
     );
     assert_eq!(destroyed["destroyViewField"]["id"], fields[0]["id"]);
-    let v = all_views(&server, &s).into_iter().find(|v| v["id"] == view_id.as_str()).unwrap();
+    let v = all_views(&server, &s)
+        .into_iter()
+        .find(|v| v["id"] == view_id.as_str())
+        .unwrap();
     assert_eq!(v["viewSorts"], json!([]));
-    assert_eq!(v["viewFilters"], json!([]), "soft-deleted filters are not listed");
+    assert_eq!(
+        v["viewFilters"],
+        json!([]),
+        "soft-deleted filters are not listed"
+    );
     assert_eq!(v["viewFields"].as_array().unwrap().len(), 1);
 
     // Mistakes are clear errors in Twenty's format, and write nothing.
@@ -782,7 +938,10 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         "mutation CreateViewSort($input: CreateViewSortInput!) { createViewSort(input: $input) { id } }",
         json!({ "input": { "viewId": view_id, "fieldMetadataId": field(person, "jobTitle")["id"] } }),
     );
-    assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
+    assert_eq!(
+        bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{bad}"
+    );
     // A batch with one bad entry writes none of it.
     let bad = server.gql(
         "/metadata",
@@ -804,7 +963,9 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         json!({ "id": view_id }),
     );
     assert_eq!(destroyed["destroyView"], true);
-    assert!(!all_views(&server, &s).iter().any(|v| v["id"] == view_id.as_str()));
+    assert!(!all_views(&server, &s)
+        .iter()
+        .any(|v| v["id"] == view_id.as_str()));
     let fields_left = op(
         &server,
         Some(&s.access),
@@ -836,8 +997,17 @@ fn navigation_menu_items_can_be_rearranged() {
         json!({ "input": { "id": link["id"], "update": { "position": -1 } } }),
     );
     assert_eq!(updated["updateNavigationMenuItem"]["position"], -1.0);
-    let items = op(&server, Some(&s.access), "navigation-menu-item/graphql/queries/findManyNavigationMenuItems.ts", FIND_MANY_NAVIGATION_MENU_ITEMS, json!({}));
-    assert_eq!(items["navigationMenuItems"][0]["id"], link["id"], "ordered by position");
+    let items = op(
+        &server,
+        Some(&s.access),
+        "navigation-menu-item/graphql/queries/findManyNavigationMenuItems.ts",
+        FIND_MANY_NAVIGATION_MENU_ITEMS,
+        json!({}),
+    );
+    assert_eq!(
+        items["navigationMenuItems"][0]["id"], link["id"],
+        "ordered by position"
+    );
     let deleted = op(
         &server,
         Some(&s.access),
@@ -846,8 +1016,18 @@ fn navigation_menu_items_can_be_rearranged() {
         json!({ "id": link["id"] }),
     );
     assert_eq!(deleted["deleteNavigationMenuItem"]["name"], "Docs");
-    let items = op(&server, Some(&s.access), "navigation-menu-item/graphql/queries/findManyNavigationMenuItems.ts", FIND_MANY_NAVIGATION_MENU_ITEMS, json!({}));
-    assert!(!items["navigationMenuItems"].as_array().unwrap().iter().any(|n| n["id"] == link["id"]));
+    let items = op(
+        &server,
+        Some(&s.access),
+        "navigation-menu-item/graphql/queries/findManyNavigationMenuItems.ts",
+        FIND_MANY_NAVIGATION_MENU_ITEMS,
+        json!({}),
+    );
+    assert!(!items["navigationMenuItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["id"] == link["id"]));
 }
 
 #[test]
@@ -862,7 +1042,10 @@ fn operations_twenty_edge_does_not_implement_answer_not_supported() {
         let vars = json!({});
         let started = std::time::Instant::now();
         let body = server.gql("/metadata", Some(&s.access), query, vars);
-        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{query} took too long");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{query} took too long"
+        );
         let message = body["errors"][0]["message"].as_str().unwrap_or_default();
         assert!(
             message.contains("not supported by twenty-edge"),

@@ -1035,7 +1035,10 @@ impl WorkspaceAccess for ActorAccess {
         super::views::load(&self.storage)
     }
 
-    fn write_view_entities(&self, writes: Vec<metadata::views::ViewWrite>) -> Result<(), QueryError> {
+    fn write_view_entities(
+        &self,
+        writes: Vec<metadata::views::ViewWrite>,
+    ) -> Result<(), QueryError> {
         super::views::write(&self.storage, writes)
     }
 

@@ -107,7 +107,9 @@ pub enum ViewWrite {
         id: String,
     },
     /// Every child entity of a view.
-    DeleteChildren { view_id: String },
+    DeleteChildren {
+        view_id: String,
+    },
 }
 
 fn put(kind: &'static str, data: Value) -> ViewWrite {
@@ -248,7 +250,9 @@ fn defaults(kind: &str) -> Value {
 
 /// The fields a default INDEX view shows: the label identifier first, then the object's
 /// own fields (not system, not lists of related records, not search vectors).
-fn default_view_fields<'a>(o: &'a ObjectMetadata) -> Vec<&'a crate::schema::metadata::FieldMetadata> {
+fn default_view_fields<'a>(
+    o: &'a ObjectMetadata,
+) -> Vec<&'a crate::schema::metadata::FieldMetadata> {
     let label = o.label_identifier_field_name.as_deref();
     let mut out: Vec<_> = o
         .fields
@@ -416,10 +420,20 @@ pub fn collection_hashes(model: &WorkspaceModel, ents: &Entities) -> Vec<Value> 
                     .iter()
                     .map(|o| {
                         json!([
-                            o.id, o.name_singular, o.name_plural, o.label_singular,
-                            o.label_plural, o.description, o.icon, o.is_active, o.is_custom,
-                            o.is_system, o.is_searchable, o.label_identifier_field_name,
-                            o.image_identifier_field_name, o.updated_at
+                            o.id,
+                            o.name_singular,
+                            o.name_plural,
+                            o.label_singular,
+                            o.label_plural,
+                            o.description,
+                            o.icon,
+                            o.is_active,
+                            o.is_custom,
+                            o.is_system,
+                            o.is_searchable,
+                            o.label_identifier_field_name,
+                            o.image_identifier_field_name,
+                            o.updated_at
                         ])
                         .to_string()
                     })
@@ -780,8 +794,7 @@ pub fn mutate(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
     let workspace_id = l.ws.workspace_id().to_string();
     let user_workspace_id = match &mc.principal {
         Principal::User {
-            user_workspace_id,
-            ..
+            user_workspace_id, ..
         } => user_workspace_id.clone(),
         _ => None,
     };
@@ -789,7 +802,10 @@ pub fn mutate(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
     // Inputs as (id, payload): creates carry the entity, updates the changes.
     let inputs: Vec<(Option<String>, Value)> = match (op, many) {
         (Op::Create, false) => vec![(None, arg(rc, "input"))],
-        (Op::Create, true) => as_list(arg(rc, "inputs")).into_iter().map(|i| (None, i)).collect(),
+        (Op::Create, true) => as_list(arg(rc, "inputs"))
+            .into_iter()
+            .map(|i| (None, i))
+            .collect(),
         (Op::Update, false) => {
             let id = arg(rc, "id");
             let input = arg(rc, "input");
@@ -1016,7 +1032,10 @@ mod tests {
         let after = collection_hashes(&m, &ents);
         assert_ne!(hash(&before, "viewSort"), hash(&after, "viewSort"));
         assert_eq!(hash(&before, "view"), hash(&after, "view"));
-        assert_eq!(hash(&before, "objectMetadata"), hash(&after, "objectMetadata"));
+        assert_eq!(
+            hash(&before, "objectMetadata"),
+            hash(&after, "objectMetadata")
+        );
         assert_eq!(before.len(), ALL_METADATA_NAMES.len());
     }
 }
