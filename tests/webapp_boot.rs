@@ -871,7 +871,7 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         .expect("the view");
     assert_eq!(v["name"], "By stage, renamed");
     assert_eq!(v["kanbanAggregateOperation"], "COUNT");
-    assert_eq!(v["createdByUserWorkspaceId"].is_string(), true);
+    assert!(v["createdByUserWorkspaceId"].is_string());
     let vf = v["viewFields"].as_array().unwrap();
     assert_eq!(vf.len(), 2);
     assert_eq!(vf[1]["isVisible"], false, "ordered by position: {vf:?}");
