@@ -75,6 +75,14 @@ if ! .venv/bin/pip freeze 2>/dev/null | grep -qx "schemathesis==4.32.5"; then
   .venv/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
 fi
 
+# --- 5b. Headless Chromium for tests/browser.rs (Debian's package; CORS, preflights and
+# streaming fetch as a browser enforces them) ------------------------------------------------
+if ! command -v chromium >/dev/null; then
+  log "installing chromium (tests/browser.rs)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
 # --- 6. local secrets ------------------------------------------------------------------------
 if [ ! -f .dev.vars ]; then
   log "generating .dev.vars with random local secrets"

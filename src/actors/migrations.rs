@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "realtime", "0004_realtime.sql"),
     migration!(5, "event_streams", "0005_event_streams.sql"),
     migration!(10, "search_ids", "0010_search_ids.sql"),
+    migration!(18, "views", "0018_views.sql"),
 ];
 
 /// The schema version a fully migrated actor reports.

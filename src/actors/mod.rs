@@ -11,6 +11,7 @@ pub mod rest;
 pub mod socket_index;
 pub mod sql;
 pub mod store;
+pub mod views;
 pub mod workspace;
 
 pub use limiter::LimiterActor;

@@ -1078,6 +1078,17 @@ impl WorkspaceAccess for ActorAccess {
         self.metadata_version.get()
     }
 
+    fn view_entities(&self) -> Result<Vec<(String, Value)>, QueryError> {
+        super::views::load(&self.storage)
+    }
+
+    fn write_view_entities(
+        &self,
+        writes: Vec<metadata::views::ViewWrite>,
+    ) -> Result<(), QueryError> {
+        super::views::write(&self.storage, writes)
+    }
+
     fn forget_api_key(&self, id: &str) {
         self.api_keys.borrow_mut().remove(id);
     }

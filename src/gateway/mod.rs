@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod client_config;
 pub mod cors;
 pub mod event_stream;
 pub mod forward;
@@ -185,6 +186,10 @@ async fn route(req: Request, env: &Env, rc: &mut RequestContext) -> Result<Respo
                 .map_err(ApiError::Internal)?;
             Ok(encode::json(200, &jwks))
         }
+        (Method::Get, ["client-config"]) => Ok(encode::json(
+            200,
+            &client_config::body(&client_config::Settings::from_env(env)),
+        )),
         (Method::Post, ["metadata"]) => graphql::metadata(req, env, rc, principal).await,
         (Method::Post, ["graphql"]) => graphql::workspace(req, env, rc, principal).await,
         (_, ["rest", ..]) => rest::forward(req, env, rc, principal).await,

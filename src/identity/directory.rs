@@ -349,6 +349,23 @@ impl Directory {
         Ok(())
     }
 
+    /// The oldest workspace: the one a single-workspace server shows on its sign-in page
+    /// (Twenty's default workspace when multi-workspace is off).
+    pub async fn default_workspace(&self) -> DirResult<Option<(String, Option<String>)>> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+            display_name: Option<String>,
+        }
+        Ok(self
+            .first::<Row>(
+                "SELECT id, display_name FROM workspace ORDER BY created_at, id LIMIT 1",
+                &[],
+            )
+            .await?
+            .map(|r| (r.id, r.display_name)))
+    }
+
     pub async fn workspace_exists(&self, workspace_id: &str) -> DirResult<bool> {
         #[derive(Deserialize)]
         struct Row {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::{arg, now_iso, require_workspace, MetaCtx};
 use crate::schema::error::{QueryError, QueryResult};
 use crate::schema::metadata::{
-    FieldMetadata, ObjectMetadata, OnDelete, RelationType, WorkspaceModel,
+    FieldMetadata, FieldType, ObjectMetadata, OnDelete, RelationType, WorkspaceModel,
 };
 use crate::schema::model_change;
 use crate::schema::rest;
@@ -72,14 +72,53 @@ pub fn field_json(
         "settings": settings,
         "objectMetadataId": o.id,
         "isLabelSyncedWithName": false,
-        "morphId": null,
+        "morphId": morph_id(o, f),
         "createdAt": f.created_at,
         "updatedAt": f.updated_at,
         "applicationId": APPLICATION_ID,
         "object": object,
         "relation": relation,
-        "morphRelations": [],
+        "morphRelations": if with_relation { morph_relations(model, o, f) } else { Value::Null },
     })
+}
+
+/// Twenty groups the fields of one morph relation (`noteTarget.targetPerson`,
+/// `noteTarget.targetCompany`, …) under one `morphId`. Every morph relation field of a host
+/// object belongs to its one group, so the id is derived from the host's id: stable across
+/// requests and workspaces' own object ids.
+fn morph_id(o: &ObjectMetadata, f: &FieldMetadata) -> Value {
+    if f.field_type != FieldType::MorphRelation {
+        return Value::Null;
+    }
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(format!("morph:{}", o.id).as_bytes());
+    let h = format!("{d:x}");
+    // Shaped as a version-4-like UUID (the schema's UUID scalar).
+    Value::String(format!(
+        "{}-{}-4{}-8{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    ))
+}
+
+/// A morph relation field's `morphRelations`: one relation per target of its group, as
+/// newest Twenty declares them (the front resolves `noteTargets`, `taskTargets`, timeline
+/// activities and attachments through these).
+fn morph_relations(model: &WorkspaceModel, o: &ObjectMetadata, f: &FieldMetadata) -> Value {
+    if f.field_type != FieldType::MorphRelation {
+        return json!([]);
+    }
+    Value::Array(
+        o.fields
+            .iter()
+            .filter(|g| g.is_active && g.field_type == FieldType::MorphRelation)
+            .map(|g| relation_json(model, o, g))
+            .filter(|r| !r.is_null())
+            .collect(),
+    )
 }
 
 fn relation_json(model: &WorkspaceModel, o: &ObjectMetadata, f: &FieldMetadata) -> Value {

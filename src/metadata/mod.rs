@@ -8,12 +8,14 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod boot;
 pub mod data_model;
 pub mod event_streams;
 pub mod invitations;
 pub mod password_reset;
 pub mod settings;
 pub mod user;
+pub mod views;
 
 use async_graphql::dynamic::{ResolverContext, Schema};
 use async_graphql::{Executor, Value};
@@ -48,6 +50,11 @@ pub trait WorkspaceAccess {
     /// `(namePlural, live records)` of every active object.
     fn record_counts(&self) -> Result<Vec<(String, i64)>, QueryError>;
     fn metadata_version(&self) -> i64;
+    /// Every stored view entity (views, their children, navigation menu items) as
+    /// `(kind, data)`.
+    fn view_entities(&self) -> Result<Vec<(String, serde_json::Value)>, QueryError>;
+    /// Applies view entity writes in one transaction.
+    fn write_view_entities(&self, writes: Vec<views::ViewWrite>) -> Result<(), QueryError>;
     /// Drops the actor's cached state of an API key (after revocation).
     fn forget_api_key(&self, id: &str);
     /// The workspace's data model.
@@ -203,6 +210,27 @@ async fn dispatch(rc: &ResolverContext<'_>) -> async_graphql::Result<Value> {
         "createOneField" => data_model::create_one_field(mc, rc).await,
         "updateOneField" => data_model::update_one_field(mc, rc).await,
         "deleteOneField" => data_model::delete_one_field(mc, rc).await,
+        "minimalMetadata" => views::minimal_metadata(mc),
+        "getViews" => views::get_views(mc, rc),
+        "getView" => views::get_one(mc, rc, views::VIEW),
+        "getViewField" => views::get_one(mc, rc, views::VIEW_FIELD),
+        "getViewFilter" => views::get_one(mc, rc, views::VIEW_FILTER),
+        "getViewFilterGroup" => views::get_one(mc, rc, views::VIEW_FILTER_GROUP),
+        "getViewSort" => views::get_one(mc, rc, views::VIEW_SORT),
+        "getViewGroup" => views::get_one(mc, rc, views::VIEW_GROUP),
+        "getViewFieldGroup" => views::get_one(mc, rc, views::VIEW_FIELD_GROUP),
+        "getViewFields" => views::get_children(mc, rc, views::VIEW_FIELD),
+        "getViewFilters" => views::get_children(mc, rc, views::VIEW_FILTER),
+        "getViewFilterGroups" => views::get_children(mc, rc, views::VIEW_FILTER_GROUP),
+        "getViewSorts" => views::get_children(mc, rc, views::VIEW_SORT),
+        "getViewGroups" => views::get_children(mc, rc, views::VIEW_GROUP),
+        "getViewFieldGroups" => views::get_children(mc, rc, views::VIEW_FIELD_GROUP),
+        "navigationMenuItems" => views::navigation_menu_items(mc),
+        "navigationMenuItem" => views::navigation_menu_item(mc, rc),
+        name if views::is_mutation(name) => views::mutate(mc, rc),
+        name if boot::EMPTY_LISTS.contains(&name) => boot::empty_list(mc),
+        name if boot::ABSENT_ONES.contains(&name) => boot::absent(mc),
+        "getPublicWorkspaceDataByDomain" => boot::public_workspace_data_by_domain(mc).await,
         "addQueryToEventStream" => event_streams::add_query(mc, rc),
         "removeQueryFromEventStream" => event_streams::remove_query(mc, rc),
         _ => return Err(unsupported(field)),
