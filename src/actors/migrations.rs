@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "search", "0003_search.sql"),
     migration!(4, "realtime", "0004_realtime.sql"),
     migration!(5, "event_streams", "0005_event_streams.sql"),
+    migration!(6, "member_removals", "0006_member_removals.sql"),
 ];
 
 /// The schema version a fully migrated actor reports.

@@ -58,6 +58,16 @@ pub fn verify(password: &str, stored: &str) -> bool {
     bool::from(out.ct_eq(expected.as_slice()))
 }
 
+/// Whether a stored hash used fewer iterations than new hashes do: after a successful
+/// sign-in the password is hashed again at today's cost.
+pub fn needs_rehash(stored: &str) -> bool {
+    stored
+        .split('$')
+        .nth(1)
+        .and_then(|i| i.parse::<u32>().ok())
+        .is_some_and(|i| i < PBKDF2_ITERATIONS)
+}
+
 /// Twenty's password validation, as a message for the user or `None`.
 pub fn check_strength(password: &str) -> Option<String> {
     let len = password.chars().count();
@@ -81,10 +91,18 @@ mod tests {
     #[test]
     fn round_trip() {
         let h = hash("correct horse battery").unwrap();
-        assert!(h.starts_with("pbkdf2_sha256$100000$"));
+        assert!(h.starts_with(&format!("pbkdf2_sha256${PBKDF2_ITERATIONS}$")));
         assert!(verify("correct horse battery", &h));
         assert!(!verify("correct horse batterz", &h));
         assert!(!verify("", &h));
+    }
+
+    #[test]
+    fn old_costs_are_upgraded() {
+        let old = hash_with("pw", b"0123456789abcdef", 100_000);
+        assert_eq!(needs_rehash(&old), PBKDF2_ITERATIONS > 100_000);
+        assert!(verify("pw", &old), "old hashes keep verifying");
+        assert!(!needs_rehash(&hash_with("pw", b"salt", PBKDF2_ITERATIONS)));
     }
 
     #[test]

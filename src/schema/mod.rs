@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod filter;
 pub mod gql;
+pub mod guard;
 pub mod metadata;
 pub mod model_change;
 pub mod openapi;
