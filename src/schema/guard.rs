@@ -487,7 +487,7 @@ mod tests {
         // A chain of 150 fragments (no recursion through spreads).
         let mut q = String::from("{ ...f0 }");
         for i in 0..150 {
-            q.push_str(&format!(" fragment f{i} on Q {{ a ...f{} }}", i + 1));
+            q.push_str(&format!(" fragment f{i} on Q {{ ...f{} }}", i + 1));
         }
         q.push_str(" fragment f150 on Q { a }");
         assert_eq!(check_query(&q), Ok(()));
