@@ -96,6 +96,51 @@ impl Write for LineBuffer {
     }
 }
 
+/// Longest log line written. Errors can carry client-shaped text (SQL built from a
+/// filter, a request body); a line over this keeps its JSON shape with every long field
+/// cut to [`MAX_LOG_FIELD_CHARS`].
+pub const MAX_LOG_LINE_BYTES: usize = 4096;
+/// Longest string field kept in a line that was too long.
+pub const MAX_LOG_FIELD_CHARS: usize = 512;
+
+/// `line` if it is short enough, else the same JSON object with long strings cut (or, if
+/// that is still too long, only its first fields).
+pub fn cap_line(line: &str) -> std::borrow::Cow<'_, str> {
+    if line.len() <= MAX_LOG_LINE_BYTES {
+        return line.into();
+    }
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str::<serde_json::Value>(line)
+    else {
+        let cut: String = line.chars().take(MAX_LOG_FIELD_CHARS).collect();
+        return serde_json::json!({ "message": cut, "truncated": true })
+            .to_string()
+            .into();
+    };
+    for v in map.values_mut() {
+        if let serde_json::Value::String(s) = v {
+            if s.chars().count() > MAX_LOG_FIELD_CHARS {
+                let cut: String = s.chars().take(MAX_LOG_FIELD_CHARS).collect();
+                *s = format!("{cut}…[truncated]");
+            }
+        }
+    }
+    map.insert("truncated".into(), serde_json::Value::Bool(true));
+    let mut out = serde_json::Value::Object(map.clone()).to_string();
+    if out.len() > MAX_LOG_LINE_BYTES {
+        let kept: serde_json::Map<String, serde_json::Value> = map
+            .into_iter()
+            .filter(|(k, _)| {
+                matches!(
+                    k.as_str(),
+                    "timestamp" | "level" | "message" | "requestId" | "error" | "truncated"
+                )
+            })
+            .collect();
+        out = serde_json::Value::Object(kept).to_string();
+    }
+    out.into()
+}
+
 impl Drop for LineBuffer {
     fn drop(&mut self) {
         let line = String::from_utf8_lossy(&self.0);
@@ -103,6 +148,7 @@ impl Drop for LineBuffer {
         if line.is_empty() {
             return;
         }
+        let line = cap_line(line);
         #[cfg(target_arch = "wasm32")]
         worker::console_log!("{line}");
         #[cfg(not(target_arch = "wasm32"))]
@@ -135,6 +181,19 @@ mod tests {
         check(Some("line\nbreak"), false);
         check(Some(&"x".repeat(MAX_REQUEST_ID_LEN + 1)), false);
         check(None, false);
+    }
+
+    #[test]
+    fn long_lines_are_capped_and_stay_json() {
+        let long = "x".repeat(100_000);
+        let line =
+            serde_json::json!({ "level": "ERROR", "error": long, "requestId": "r" }).to_string();
+        let capped = cap_line(&line);
+        assert!(capped.len() <= MAX_LOG_LINE_BYTES, "{}", capped.len());
+        let v: serde_json::Value = serde_json::from_str(&capped).unwrap();
+        assert_eq!(v["requestId"], "r");
+        assert_eq!(v["truncated"], true);
+        assert_eq!(cap_line("{\"a\":1}"), "{\"a\":1}");
     }
 
     #[test]

@@ -38,6 +38,18 @@ pub struct Decision {
 /// Counts one request at `now_ms` against `window` and returns the new window and the
 /// decision. A refused request is not counted.
 pub fn hit(window: Option<Window>, now_ms: u64, limit: u32, window_ms: u64) -> (Window, Decision) {
+    hit_n(window, now_ms, limit, window_ms, 1)
+}
+
+/// Counts `cost` requests at once (the operations of a batch): admitted only if all of them
+/// fit, and then all are counted.
+pub fn hit_n(
+    window: Option<Window>,
+    now_ms: u64,
+    limit: u32,
+    window_ms: u64,
+    cost: u32,
+) -> (Window, Decision) {
     let current = match window {
         Some(w) if now_ms < w.start_ms.saturating_add(window_ms) => w,
         _ => Window {
@@ -45,11 +57,12 @@ pub fn hit(window: Option<Window>, now_ms: u64, limit: u32, window_ms: u64) -> (
             count: 0,
         },
     };
-    let allowed = current.count < limit;
+    let cost = cost.max(1);
+    let allowed = current.count.saturating_add(cost) <= limit;
     let next = Window {
         start_ms: current.start_ms,
         count: if allowed {
-            current.count + 1
+            current.count + cost
         } else {
             current.count
         },
@@ -84,6 +97,19 @@ mod tests {
         assert_eq!(next.count, 100, "refused requests are not counted");
         assert_eq!(d.reset_at, 61);
         assert_eq!(d.retry_after, 59);
+    }
+
+    #[test]
+    fn a_batch_counts_each_operation() {
+        let (w, d) = hit_n(None, 0, 10, MINUTE_MS, 8);
+        assert!(d.allowed);
+        assert_eq!((w.count, d.remaining), (8, 2));
+        let (w, d) = hit_n(Some(w), 1, 10, MINUTE_MS, 3);
+        assert!(!d.allowed, "3 more do not fit in the 2 left");
+        assert_eq!(w.count, 8);
+        let (w, d) = hit_n(Some(w), 2, 10, MINUTE_MS, 2);
+        assert!(d.allowed);
+        assert_eq!(w.count, 10);
     }
 
     #[test]

@@ -422,6 +422,16 @@ fn refusal(e: &QueryError) -> Response {
 }
 
 impl WorkspaceActor {
+    /// Ends the streams whose state matches `pred` (revoked key, removed member): closing
+    /// the socket completes the client's response; the close handler drops the rows.
+    pub(super) fn close_event_streams(&self, pred: impl Fn(&StreamAttachment) -> bool) {
+        for (ws, a) in self.streams() {
+            if pred(&a) {
+                let _ = ws.close(Some(4403), Some("access revoked"));
+            }
+        }
+    }
+
     /// Open event-stream sockets with their state.
     fn streams(&self) -> Vec<(WebSocket, StreamAttachment)> {
         self.state
@@ -468,9 +478,16 @@ impl WorkspaceActor {
             return Ok(refusal(&already_exists()));
         }
         if live.len() - existing.len() >= MAX_EVENT_STREAMS_PER_ACTOR {
-            return Err(ApiError::ServiceUnavailable(format!(
-                "This workspace has {MAX_EVENT_STREAMS_PER_ACTOR} event streams open; retry later"
-            )));
+            // A limit the client can wait out, not a server fault.
+            return Ok(refusal(
+                &QueryError::new(
+                    ErrorKind::TooManyRequests,
+                    format!(
+                        "This workspace has {MAX_EVENT_STREAMS_PER_ACTOR} event streams open; retry later"
+                    ),
+                )
+                .with_sub_code("LIMIT_EXCEEDED"),
+            ));
         }
         // The caller's own stream of this id is destroyed and created anew (Twenty:
         // `destroyEventStream` then `createEventStream`): its queries are forgotten.

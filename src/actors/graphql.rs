@@ -19,6 +19,7 @@ use crate::encode;
 use crate::schema::engine::{Change, Db, Engine, FindArgs, Row, Selected, Selection};
 use crate::schema::error::{ErrorKind, QueryError, QueryResult};
 use crate::schema::gql::{self, Operation};
+use crate::schema::guard::{Budget, Budgeted};
 use crate::schema::metadata::WorkspaceModel;
 use crate::schema::sdl::{self, RootResolver};
 use crate::schema::sql::Sql;
@@ -34,15 +35,48 @@ pub struct DoDb(pub SqlStorage);
 impl Db for DoDb {
     fn query(&self, q: &Sql) -> QueryResult<Vec<Row>> {
         let q = q.bindable();
-        sql::rows::<Row>(&self.0, &q.text, store::params(&q))
-            .map_err(|e| QueryError::internal(format!("{e} in {}", q.text)))
+        sql::rows::<Row>(&self.0, &q.text, store::params(&q)).map_err(|e| sql_error(e, &q.text))
     }
 
     fn exec(&self, q: &Sql) -> QueryResult<usize> {
         let q = q.bindable();
-        sql::exec(&self.0, &q.text, store::params(&q))
-            .map_err(|e| QueryError::internal(format!("{e} in {}", q.text)))
+        sql::exec(&self.0, &q.text, store::params(&q)).map_err(|e| sql_error(e, &q.text))
     }
+}
+
+/// SQLite errors that only a client's input can cause (limits on expression depth, bound
+/// values, pattern and string sizes), each with what to change.
+const CLIENT_SQL_LIMITS: &[(&str, &str)] = &[
+    ("too many SQL variables", "The query binds too many values"),
+    (
+        "Expression tree is too large",
+        "The filter is too deeply nested or too long",
+    ),
+    (
+        "LIKE or GLOB pattern too complex",
+        "A filter pattern is too long or complex",
+    ),
+    ("string or blob too big", "A value is too large"),
+    ("too many terms in compound SELECT", "The query is too long"),
+    ("parser stack overflow", "The filter is too deeply nested"),
+    ("too many columns", "The query selects too many columns"),
+];
+/// SQL text kept in a logged error: enough to recognize the statement, never a whole
+/// (possibly huge, client-shaped) statement.
+const LOGGED_SQL_CHARS: usize = 160;
+
+/// A storage error as the client sees it: 400 for a SQLite limit its input hit, otherwise
+/// an internal error whose logged message carries the start of the statement.
+fn sql_error(e: worker::Error, text: &str) -> QueryError {
+    let message = e.to_string();
+    if let Some((_, hint)) = CLIENT_SQL_LIMITS.iter().find(|(m, _)| message.contains(m)) {
+        return QueryError::bad_input(format!("Query complexity is too high: {hint}."))
+            .with_sub_code("TOO_COMPLEX_QUERY")
+            .with_user_friendly(crate::schema::filter::STANDARD_ERROR_MESSAGE);
+    }
+    let head: String = text.chars().take(LOGGED_SQL_CHARS).collect();
+    let message: String = message.chars().take(LOGGED_SQL_CHARS).collect();
+    QueryError::internal(format!("{message} in {head}…"))
 }
 
 /// Records a workspace may hold (spec: 1,000,000; `WORKSPACE_RECORD_QUOTA` overrides it,
@@ -120,6 +154,35 @@ pub struct GqlCtx {
     pub record_quota: i64,
     /// Changes committed by this request's mutations, in commit order.
     pub changes: std::cell::RefCell<Vec<Change>>,
+    /// What the request may still read (shared by all its root fields).
+    pub budget: Rc<Budget>,
+    /// The writer's own workspaceMember id (users only).
+    pub own_member_id: Option<String>,
+    /// Whether the writer may change other members (API keys and admins).
+    pub manages_members: bool,
+}
+
+/// Twenty's rule for workspaceMember records (`WorkspaceMemberPreQueryHookService`): a
+/// user without the workspace-members permission may change only their own member record;
+/// removing or restoring anyone else goes through the membership resolvers and their
+/// checks. Without it a member could delete the admin, or restore a removed user.
+fn check_member_write(ctx: &GqlCtx, op: Operation, args: &Map<String, Value>) -> QueryResult<()> {
+    if ctx.manages_members || !op.is_mutation() {
+        return Ok(());
+    }
+    let own = matches!(
+        op,
+        Operation::UpdateOne | Operation::DeleteOne | Operation::DestroyOne
+    ) && args.get("id").and_then(Value::as_str).is_some()
+        && args.get("id").and_then(Value::as_str) == ctx.own_member_id.as_deref();
+    if own {
+        return Ok(());
+    }
+    Err(
+        QueryError::new(ErrorKind::Forbidden, "User does not have permission")
+            .with_sub_code("PERMISSION_DENIED")
+            .with_user_friendly("You do not have permission to manage workspace members."),
+    )
 }
 
 type Data = SendWrapper<Rc<GqlCtx>>;
@@ -216,6 +279,10 @@ fn run(rc: &ResolverContext<'_>) -> QueryResult<Value> {
     let Some(object) = object else {
         // The only root field without an object is the global search.
         let db = DoDb(ctx.storage.sql());
+        let db = Budgeted {
+            db: &db,
+            budget: &ctx.budget,
+        };
         return Engine::new(&ctx.model, &db, ctx.write.clone()).search(&args);
     };
     apply(&ctx, op, &object.name_singular.clone(), args, &sel)
@@ -237,8 +304,15 @@ pub fn apply(
         .model
         .object(&object_name)
         .ok_or_else(|| QueryError::internal("object vanished"))?;
+    if object_name == "workspaceMember" {
+        check_member_write(ctx, op, &args)?;
+    }
     if !op.is_mutation() {
         let db = DoDb(ctx.storage.sql());
+        let db = Budgeted {
+            db: &db,
+            budget: &ctx.budget,
+        };
         let engine = Engine::new(&ctx.model, &db, ctx.write.clone());
         return match op {
             Operation::FindMany => engine.find_many(object, &FindArgs::from_json(&args)?, sel),
@@ -257,6 +331,7 @@ pub fn apply(
     let storage_sql = ctx.storage.sql();
     let write = ctx.write.clone();
     let quota = ctx.record_quota;
+    let budget = ctx.budget.clone();
     let outcome = sql::transaction(
         &ctx.storage,
         move || -> QueryResult<(Value, Vec<Change>)> {
@@ -284,6 +359,10 @@ pub fn apply(
                 }
             }
             let db = DoDb(storage_sql.clone());
+            let db = Budgeted {
+                db: &db,
+                budget: &budget,
+            };
             let mut e = Engine::new(&model, &db, write);
             let arg = |k: &str| args.get(k).cloned().unwrap_or(Value::Null);
             let id = || -> QueryResult<String> {

@@ -36,8 +36,9 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "search", "0003_search.sql"),
     migration!(4, "realtime", "0004_realtime.sql"),
     migration!(5, "event_streams", "0005_event_streams.sql"),
-    migration!(10, "search_ids", "0010_search_ids.sql"),
-    migration!(18, "views", "0018_views.sql"),
+    migration!(6, "member_removals", "0006_member_removals.sql"),
+    migration!(7, "search_ids", "0007_search_ids.sql"),
+    migration!(8, "views", "0008_views.sql"),
 ];
 
 /// The schema version a fully migrated actor reports.

@@ -76,6 +76,9 @@ pub struct Attachment {
     pub workspace_id: String,
     pub user_id: Option<String>,
     pub workspace_member_id: Option<String>,
+    /// The API key a socket was opened with: revoking the key closes the socket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<String>,
     /// ISO-8601, when the socket was accepted.
     pub connected_at: String,
     pub topics: Vec<String>,
@@ -483,6 +486,10 @@ impl WorkspaceActor {
                 .as_ref()
                 .and_then(|m| m["id"].as_str())
                 .map(str::to_string),
+            api_key_id: match &principal {
+                Principal::ApiKey { api_key_id, .. } => Some(api_key_id.clone()),
+                _ => None,
+            },
             connected_at: metadata::now_iso(),
             topics: vec![],
         };
@@ -584,6 +591,18 @@ impl WorkspaceActor {
         self.fan_out(&topic, &frame);
     }
 
+    /// Closes every channel opened with API key `key` (`/ws` sockets and event streams),
+    /// after the key was revoked.
+    pub(super) fn close_channels_of_api_key(&self, key: &str) {
+        let sockets: Vec<WebSocket> =
+            self.with_index(|ix| ix.sockets_of_api_key(key).cloned().collect());
+        for ws in sockets {
+            let _ = ws.close(Some(4403), Some("API key revoked"));
+        }
+        let owner = format!("apiKey:{key}");
+        self.close_event_streams(|a| a.owner == owner);
+    }
+
     /// Who is connected now (the `presence` answer).
     fn presence_now(&self) -> Vec<Value> {
         self.with_index(|ix| presence(ix.attachments()))
@@ -597,6 +616,15 @@ impl WorkspaceActor {
     pub fn publish(&self, changes: &[Change], workspace_member_id: Option<&str>) {
         if changes.is_empty() {
             return;
+        }
+        self.record_member_removals(changes);
+        // A removed member's event streams end with its membership.
+        for c in changes {
+            if c.object == "workspaceMember" && matches!(c.action, "deleted" | "destroyed") {
+                self.close_event_streams(|a| {
+                    a.workspace_member_id.as_deref() == Some(c.record_id.as_str())
+                });
+            }
         }
         if let Err(e) = self.try_publish(changes, workspace_member_id) {
             tracing::error!(error = %e.log_message(), "realtime publish failed");
@@ -1037,6 +1065,7 @@ mod tests {
             workspace_id: "w1".into(),
             user_id: Some("u1".into()),
             workspace_member_id: Some("m1".into()),
+            api_key_id: None,
             connected_at: "2026-01-01T00:00:00.000Z".into(),
             topics: vec![],
         }

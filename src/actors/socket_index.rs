@@ -126,6 +126,13 @@ impl<S> SocketIndex<S> {
             .map(|(s, _)| s)
     }
 
+    pub fn sockets_of_api_key<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a S> {
+        self.sockets
+            .values()
+            .filter(move |(_, a)| a.api_key_id.as_deref() == Some(key))
+            .map(|(s, _)| s)
+    }
+
     pub fn attachments(&self) -> impl Iterator<Item = &Attachment> {
         self.sockets.values().map(|(_, a)| a)
     }
@@ -141,6 +148,7 @@ mod tests {
             workspace_id: "w".into(),
             user_id: None,
             workspace_member_id: member.map(str::to_string),
+            api_key_id: None,
             connected_at: "2026-01-01T00:00:00.000Z".into(),
             topics: topics.iter().map(|t| t.to_string()).collect(),
         }

@@ -1,4 +1,4 @@
-//! Storage of views and navigation menu items (`_view_entities`, migration 0018): the
+//! Storage of views and navigation menu items (`_view_entities`, migration 0008): the
 //! workspace actor's side of `metadata::views`, which holds the logic.
 
 use serde::Deserialize;

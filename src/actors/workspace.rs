@@ -65,6 +65,9 @@ pub struct WorkspaceActor {
     version: AssertUnwindSafe<Cell<Option<i64>>>,
     record_count: AssertUnwindSafe<Cell<Option<i64>>>,
     members: AssertUnwindSafe<MemberCache>,
+    /// Member id -> when its membership was last removed (unix seconds), as read from
+    /// `_member_removals` (cleared with `members`).
+    removals: AssertUnwindSafe<RefCell<HashMap<String, Option<i64>>>>,
     /// Whether `_actor_meta` already holds this actor's workspace id.
     knows_workspace_id: AssertUnwindSafe<Cell<bool>>,
     /// The executable /graphql schema and the metadata version it was built for.
@@ -87,6 +90,7 @@ impl DurableObject for WorkspaceActor {
             version: AssertUnwindSafe(Cell::new(None)),
             record_count: AssertUnwindSafe(Cell::new(None)),
             members: AssertUnwindSafe(Rc::new(RefCell::new(HashMap::new()))),
+            removals: AssertUnwindSafe(RefCell::new(HashMap::new())),
             realtime: AssertUnwindSafe(super::realtime::Local::started_now()),
         }
     }
@@ -184,7 +188,10 @@ impl WorkspaceActor {
             PATH_EVENT_STREAM_CONNECT => self.event_stream_connect(&req, &workspace_id).await,
             PATH_METADATA | PATH_GRAPHQL | PATH_MODEL => {
                 let principal = principal_of(&req)?;
-                let (decision, member) = match self.admit(&principal, &workspace_id).await {
+                let body = req.bytes().await?;
+                // Every operation of a batch counts against the workspace's budget.
+                let cost = crate::schema::guard::batch_len(&body).max(1) as u32;
+                let (decision, member) = match self.admit_n(&principal, &workspace_id, cost).await {
                     Ok(d) => d,
                     Err((e, d)) => {
                         let resp = encode::graphql_error(&e);
@@ -196,7 +203,6 @@ impl WorkspaceActor {
                     return Ok(encode::json(200, &serde_json::to_value(&*model)?));
                 }
                 let client_version = req.headers().get(HEADER_SCHEMA_VERSION)?;
-                let body = req.bytes().await?;
                 let client_version = client_version.as_deref();
                 let resp = if path == PATH_METADATA {
                     self.metadata(principal, &workspace_id, request_id, &body, client_version)
@@ -226,9 +232,12 @@ impl WorkspaceActor {
                     self.rest_metadata(&workspace_id, request_id, &method, url.path(), &body)
                         .await
                 } else {
+                    let names_members = method != "GET" && url.path().contains("workspaceMember");
+                    let manages = self.manages_members(&principal, names_members).await;
                     self.rest(
                         &principal,
                         member.as_ref(),
+                        manages,
                         request_id,
                         &method,
                         &url,
@@ -278,6 +287,16 @@ impl WorkspaceActor {
         principal: &Principal,
         workspace_id: &str,
     ) -> Result<(Decision, Option<Value>), (QueryError, Option<Decision>)> {
+        self.admit_n(principal, workspace_id, 1).await
+    }
+
+    /// [`Self::admit`] for a request that stands for `cost` operations (a batch).
+    pub(super) async fn admit_n(
+        &self,
+        principal: &Principal,
+        workspace_id: &str,
+        cost: u32,
+    ) -> Result<(Decision, Option<Value>), (QueryError, Option<Decision>)> {
         if principal.workspace_id() != Some(workspace_id) {
             return Err((
                 QueryError::new(
@@ -292,6 +311,7 @@ impl WorkspaceActor {
         match principal {
             Principal::User {
                 workspace_member_id,
+                issued_at,
                 ..
             } => {
                 let member = workspace_member_id
@@ -300,7 +320,16 @@ impl WorkspaceActor {
                     .transpose()
                     .map_err(|e| (e, None))?
                     .flatten();
-                if member.is_none() {
+                // A membership removed after the token was issued stays removed for it,
+                // even if the member record was restored since.
+                let revoked = match (workspace_member_id.as_deref(), issued_at) {
+                    (Some(id), Some(iat)) => self
+                        .member_removed_at(id)
+                        .map_err(|e| (e, None))?
+                        .is_some_and(|removed| *iat <= removed),
+                    _ => false,
+                };
+                if member.is_none() || revoked {
                     return Err((
                         QueryError::new(
                             ErrorKind::Forbidden,
@@ -312,9 +341,13 @@ impl WorkspaceActor {
                 }
                 member_record = member;
             }
-            Principal::ApiKey { api_key_id, .. } => {
+            Principal::ApiKey {
+                api_key_id,
+                token_sha256,
+                ..
+            } => {
                 if !self
-                    .api_key_usable(workspace_id, api_key_id)
+                    .api_key_usable(workspace_id, api_key_id, token_sha256.as_deref())
                     .await
                     .map_err(|e| (e, None))?
                 {
@@ -329,7 +362,7 @@ impl WorkspaceActor {
                 return Err((metadata::missing_token(), None));
             }
         }
-        let decision = self.count_request().map_err(|e| (e, None))?;
+        let decision = self.count_request(cost).map_err(|e| (e, None))?;
         if !decision.allowed {
             return Err((
                 QueryError::new(
@@ -369,7 +402,17 @@ impl WorkspaceActor {
         client_version: Option<&str>,
     ) -> Result<Response, ApiError> {
         let schema = self.graphql_schema()?;
-        let ctx = self.record_ctx(principal, member)?;
+        // Only a request that writes workspace members needs the caller's role (one D1
+        // read); field names cannot be escaped, so the bytes tell. A wrong guess only
+        // refuses: `manages_members` false is the safe side.
+        let names_members = ["create", "update", "delete", "restore", "destroy"]
+            .iter()
+            .any(|verb| {
+                let needle = format!("{verb}WorkspaceMember");
+                body.windows(needle.len()).any(|w| w == needle.as_bytes())
+            });
+        let manages = self.manages_members(principal, names_members).await;
+        let ctx = self.record_ctx(principal, member, manages)?;
         let (mut value, changes) = super::graphql::execute(&schema, ctx, body, request_id).await;
         self.schema_version_signal(&mut value, client_version);
         // A quota refusal is a 402, so clients and proxies see it without parsing.
@@ -382,16 +425,18 @@ impl WorkspaceActor {
     }
 
     /// `/rest/*`: Twenty's REST API over the same operations.
+    #[allow(clippy::too_many_arguments)]
     fn rest(
         &self,
         principal: &Principal,
         member: Option<&Value>,
+        manages: bool,
         request_id: &str,
         method: &str,
         url: &worker::Url,
         body: &[u8],
     ) -> Result<Response, ApiError> {
-        let ctx = self.record_ctx(principal, member)?;
+        let ctx = self.record_ctx(principal, member, manages)?;
         let params = crate::schema::rest::Params(
             url.query_pairs()
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -412,10 +457,34 @@ impl WorkspaceActor {
     }
 
     /// The context record operations run in: storage, model, and who is writing.
+    /// Whether the principal may change other members' records (Twenty's
+    /// `WORKSPACE_MEMBERS` permission: API keys and admins). Looked up only when `needed`;
+    /// a failed lookup answers no.
+    async fn manages_members(&self, principal: &Principal, needed: bool) -> bool {
+        match principal {
+            Principal::ApiKey { .. } => true,
+            Principal::User {
+                user_id,
+                workspace_id: Some(workspace_id),
+                ..
+            } if needed => {
+                let Ok(d) = Directory::new(&self.env) else {
+                    return false;
+                };
+                matches!(
+                    d.membership(user_id, workspace_id).await,
+                    Ok(Some(m)) if m.role == "ADMIN" && m.removed_at.is_none()
+                )
+            }
+            _ => false,
+        }
+    }
+
     fn record_ctx(
         &self,
         principal: &Principal,
         member: Option<&Value>,
+        manages_members: bool,
     ) -> Result<super::graphql::GqlCtx, ApiError> {
         let name = member
             .map(|m| {
@@ -445,6 +514,9 @@ impl WorkspaceActor {
             },
             record_quota: quota,
             changes: RefCell::new(vec![]),
+            budget: Default::default(),
+            own_member_id: member.and_then(|m| m["id"].as_str()).map(str::to_string),
+            manages_members,
         })
     }
 
@@ -495,7 +567,7 @@ impl WorkspaceActor {
         Ok(resp)
     }
 
-    fn count_request(&self) -> Result<Decision, QueryError> {
+    fn count_request(&self, cost: u32) -> Result<Decision, QueryError> {
         // `WORKSPACE_REQUESTS_PER_MINUTE` lets an operator (or the fuzzing test) change the
         // budget without a release.
         let limit = metadata::config_secs(
@@ -504,19 +576,29 @@ impl WorkspaceActor {
             ratelimit::WORKSPACE_PER_MINUTE as i64,
         )
         .clamp(1, u32::MAX as i64) as u32;
-        let (next, decision) = ratelimit::hit(
+        let (next, decision) = ratelimit::hit_n(
             self.window.get(),
             worker::Date::now().as_millis(),
             limit,
             ratelimit::MINUTE_MS,
+            cost,
         );
         self.window.set(Some(next));
         Ok(decision)
     }
 
-    async fn api_key_usable(&self, workspace_id: &str, id: &str) -> Result<bool, QueryError> {
+    /// Whether an API key may be used with the token whose digest is `token`: the key
+    /// exists, is neither revoked nor expired, and (for keys issued since D1 migration
+    /// 0003) `token` is the one recorded for it. Cached per key and token.
+    async fn api_key_usable(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        token: Option<&str>,
+    ) -> Result<bool, QueryError> {
         let now = worker::Date::now().as_millis() as f64;
-        if let Some((usable, at)) = self.api_keys.borrow().get(id).copied() {
+        let cache_key = format!("{id}:{}", token.unwrap_or(""));
+        if let Some((usable, at)) = self.api_keys.borrow().get(&cache_key).copied() {
             if now - at < API_KEY_CACHE_MS {
                 return Ok(usable);
             }
@@ -527,10 +609,14 @@ impl WorkspaceActor {
             .await
             .map_err(metadata::storage_err)?;
         let now_iso = metadata::now_iso();
-        let usable = key.is_some_and(|k| k.revoked_at.is_none() && k.expires_at > now_iso);
-        self.api_keys
-            .borrow_mut()
-            .insert(id.to_string(), (usable, now));
+        let usable = key.is_some_and(|k| {
+            k.revoked_at.is_none()
+                && k.expires_at > now_iso
+                && k.token_sha256
+                    .as_deref()
+                    .is_none_or(|bound| Some(bound) == token)
+        });
+        self.api_keys.borrow_mut().insert(cache_key, (usable, now));
         Ok(usable)
     }
 
@@ -657,6 +743,52 @@ impl WorkspaceActor {
         Ok(found)
     }
 
+    /// When the member's membership was last removed (unix seconds), if ever.
+    pub(super) fn member_removed_at(&self, id: &str) -> Result<Option<i64>, QueryError> {
+        if let Some(at) = self.removals.borrow().get(id) {
+            return Ok(*at);
+        }
+        #[derive(serde::Deserialize)]
+        struct Row {
+            removed_at: f64,
+        }
+        let rows: Vec<Row> = sql::rows(
+            &self.state.storage().sql(),
+            "SELECT removed_at FROM _member_removals WHERE member_id = ?",
+            vec![id.into()],
+        )
+        .map_err(metadata::storage_err)?;
+        let at = rows.first().map(|r| r.removed_at as i64);
+        self.removals.borrow_mut().insert(id.to_string(), at);
+        Ok(at)
+    }
+
+    /// Records when members were removed by committed changes (deleted or destroyed
+    /// workspaceMember records), so tokens issued before stay refused after a restore.
+    pub(super) fn record_member_removals(&self, changes: &[Change]) {
+        let removed: Vec<&str> = changes
+            .iter()
+            .filter(|c| {
+                c.object == "workspaceMember" && matches!(c.action, "deleted" | "destroyed")
+            })
+            .map(|c| c.record_id.as_str())
+            .collect();
+        if changes.iter().any(|c| c.object == "workspaceMember") {
+            self.removals.borrow_mut().clear();
+        }
+        let now = metadata::now_secs();
+        for id in removed {
+            if let Err(e) = sql::exec(
+                &self.state.storage().sql(),
+                "INSERT INTO _member_removals (member_id, removed_at) VALUES (?, ?) \
+                 ON CONFLICT (member_id) DO UPDATE SET removed_at = excluded.removed_at",
+                vec![id.into(), (now as f64).into()],
+            ) {
+                tracing::error!(error = %e, "could not record a member removal");
+            }
+        }
+    }
+
     /// Whether the member is definitely gone: a failed lookup is not a removal, so a
     /// storage error never disconnects anyone.
     pub(super) fn member_removed(&self, id: &str) -> bool {
@@ -763,11 +895,15 @@ impl WorkspaceActor {
             api_keys: (*self.api_keys).clone(),
             members: (*self.members).clone(),
             changes: RefCell::new(vec![]),
+            revoked_keys: RefCell::new(vec![]),
         })
     }
 
     /// After resolvers ran: a changed model invalidates every cache built from it.
     async fn settle(&self, access: &ActorAccess, workspace_id: &str) {
+        for key in access.revoked_keys.take() {
+            self.close_channels_of_api_key(&key);
+        }
         if access.model_changed.get() {
             // The next /graphql request builds its schema from the new model.
             self.drop_caches();
@@ -940,6 +1076,8 @@ struct ActorAccess {
     members: MemberCache,
     /// Record changes resolvers committed (a member removed), published after the request.
     changes: RefCell<Vec<Change>>,
+    /// API keys revoked by this request: their sockets and streams close after it.
+    revoked_keys: RefCell<Vec<String>>,
 }
 
 impl ActorAccess {
@@ -1090,7 +1228,11 @@ impl WorkspaceAccess for ActorAccess {
     }
 
     fn forget_api_key(&self, id: &str) {
-        self.api_keys.borrow_mut().remove(id);
+        let prefix = format!("{id}:");
+        self.api_keys
+            .borrow_mut()
+            .retain(|k, _| !k.starts_with(&prefix));
+        self.revoked_keys.borrow_mut().push(id.to_string());
     }
 
     fn model(&self) -> Option<Rc<WorkspaceModel>> {

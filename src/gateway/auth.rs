@@ -30,7 +30,11 @@ pub async fn authenticate(req: &Request, env: &Env) -> Result<Principal, TokenEr
     let token = bearer_token(&header)
         .ok_or_else(|| TokenError::Malformed("authorization is not a bearer token".into()))?;
     let claims = keyring::verify(env, token, REQUEST_TOKEN_TYPES).await?;
-    Principal::from_claims(claims)
+    let mut principal = Principal::from_claims(claims)?;
+    if let Principal::ApiKey { token_sha256, .. } = &mut principal {
+        *token_sha256 = Some(crate::identity::principal::token_sha256(token));
+    }
+    Ok(principal)
 }
 
 /// Where a client cannot set `Authorization`, the token comes another way: documentation

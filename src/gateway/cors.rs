@@ -38,22 +38,31 @@ pub fn preflight(req: &Request, env: &Env) -> Response {
                 requested.as_deref().unwrap_or(ALLOWED_HEADERS),
             );
             let _ = headers.set("access-control-max-age", PREFLIGHT_MAX_AGE_SECS);
-            let _ = headers.set("vary", "Origin");
             204
         }
         None => 403,
     };
+    // The answer depends on the Origin, granted or not: caches must key on it.
+    let _ = headers.set("vary", "Origin");
     Response::empty()
         .map(|r| r.with_status(status).with_headers(headers))
         .unwrap_or_else(|_| Response::builder().with_status(status).empty())
 }
 
-/// Adds the CORS grant to an actual response for an allowed origin.
+/// Adds the CORS grant to an actual response for an allowed origin, and `Vary: Origin` to
+/// every response: whether the grant is there depends on the Origin, so a shared cache
+/// must not serve one origin's answer to another.
 pub fn decorate(headers: &Headers, origin: Option<&str>) {
     if let Some(origin) = origin {
         let _ = headers.set("access-control-allow-origin", origin);
         let _ = headers.set("access-control-allow-credentials", "true");
         let _ = headers.set("access-control-expose-headers", EXPOSED);
+    }
+    let varies = headers.get("vary").ok().flatten().is_some_and(|v| {
+        v.split(',')
+            .any(|p| p.trim().eq_ignore_ascii_case("origin"))
+    });
+    if !varies {
         let _ = headers.append("vary", "Origin");
     }
 }

@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::identity::principal::Principal;
 use crate::metadata::{self, MetaCtx};
 use crate::schema::error::QueryError;
+use crate::schema::guard;
 
 /// Largest GraphQL request body accepted (a createPeople of 200 records fits easily).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -30,6 +31,14 @@ pub(super) async fn body(req: &mut Request) -> Result<Vec<u8>, QueryError> {
         )));
     }
     Ok(bytes)
+}
+
+/// The body of a GraphQL request, refused before any parser runs on it when its shape is
+/// hostile (`schema::guard`): too deep, too many operations, fragments that expand too far.
+async fn graphql_body(req: &mut Request) -> Result<Vec<u8>, Response> {
+    let body = body(req).await.map_err(|e| encode::graphql_error(&e))?;
+    guard::check_graphql_body(&body).map_err(|r| encode::json(200, &r.response()))?;
+    Ok(body)
 }
 
 fn forwarded_headers(req: &Request) -> Vec<(String, String)> {
@@ -76,9 +85,9 @@ pub async fn metadata(
     rc: &RequestContext,
     principal: Principal,
 ) -> Result<Response, ApiError> {
-    let body = match body(&mut req).await {
+    let body = match graphql_body(&mut req).await {
         Ok(b) => b,
-        Err(e) => return Ok(encode::graphql_error(&e)),
+        Err(resp) => return Ok(resp),
     };
     // graphql-sse: a subscription streams from here (`gateway::event_stream`); other
     // operations are answered as usual and wrapped as an event stream by `serve`.
@@ -97,6 +106,14 @@ pub async fn metadata(
             body,
         )
         .await;
+    }
+    // Callers without a workspace are limited per IP, one hit per request so far: the
+    // other operations of a batch count too.
+    let extra = guard::batch_len(&body).saturating_sub(1) as u32;
+    if extra > 0 {
+        if let Some(refusal) = super::count_anonymous(&req, env, rc, extra).await {
+            return Ok(refusal);
+        }
     }
     let mc = MetaCtx {
         env: env.clone(),
@@ -118,9 +135,9 @@ pub async fn workspace(
     let Some(workspace_id) = principal.workspace_id().map(str::to_string) else {
         return Ok(encode::graphql_error(&workspace_required(&principal)));
     };
-    let body = match body(&mut req).await {
+    let body = match graphql_body(&mut req).await {
         Ok(b) => b,
-        Err(e) => return Ok(encode::graphql_error(&e)),
+        Err(resp) => return Ok(resp),
     };
     to_actor(&req, env, rc, &principal, &workspace_id, PATH_GRAPHQL, body).await
 }

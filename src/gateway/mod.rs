@@ -123,38 +123,15 @@ async fn route(req: Request, env: &Env, rc: &mut RequestContext) -> Result<Respo
         auth::authenticate(&req, env).await
     };
 
-    // Anonymous traffic (and traffic with a token that does not verify) is limited per IP.
-    if !matches!(auth, Ok(ref p) if !p.is_anonymous()) {
-        let ip = auth::client_ip(&req);
-        match limiter::hit(
-            env,
-            &format!("ip:{ip}"),
-            ratelimit::ANONYMOUS_PER_MINUTE,
-            ratelimit::MINUTE_MS,
-        )
-        .await
-        {
-            Ok(decision) => {
-                rc.rate_limit = Some(decision);
-                if !decision.allowed {
-                    let e = QueryError::new(
-                        ErrorKind::TooManyRequests,
-                        format!("Too many requests, retry in {} s", decision.retry_after),
-                    )
-                    .with_sub_code("TOO_MANY_REQUESTS");
-                    return Ok(match protocol {
-                        Protocol::Plain => ApiError::RateLimited {
-                            retry_after_secs: decision.retry_after,
-                        }
-                        .into_response(&rc.request_id),
-                        other => encode::error_for(other, &e, &rc.request_id),
-                    });
-                }
-            }
-            // The limiter is a guard, not a dependency: if it fails, serve and log.
-            Err(e) => {
-                tracing::warn!(requestId = %rc.request_id, error = %e, "anonymous rate limiter unavailable")
-            }
+    // Anonymous traffic, traffic with a token that does not verify, and workspace-agnostic
+    // tokens (anyone can get one by signing up) are limited per IP.
+    if !matches!(auth, Ok(ref p) if p.workspace_id().is_some()) {
+        let (decision, refusal) = count_per_ip(&req, env, &rc.request_id, 1, protocol).await;
+        if decision.is_some() {
+            rc.rate_limit = decision;
+        }
+        if let Some(refusal) = refusal {
+            return Ok(refusal);
         }
     }
 
@@ -210,6 +187,63 @@ async fn route(req: Request, env: &Env, rc: &mut RequestContext) -> Result<Respo
             req.method(),
             path
         ))),
+    }
+}
+
+/// Counts `cost` requests against the caller's per-IP window; `Some(refusal)` when over.
+pub(crate) async fn count_anonymous(
+    req: &Request,
+    env: &Env,
+    rc: &RequestContext,
+    cost: u32,
+) -> Option<Response> {
+    let protocol = Protocol::of(&req.path());
+    count_per_ip(req, env, &rc.request_id, cost, protocol)
+        .await
+        .1
+}
+
+/// The per-IP decision (None when the limiter failed) and the refusal to send, if any.
+async fn count_per_ip(
+    req: &Request,
+    env: &Env,
+    request_id: &str,
+    cost: u32,
+    protocol: Protocol,
+) -> (Option<Decision>, Option<Response>) {
+    let ip = auth::client_ip(req);
+    match limiter::hit_n(
+        env,
+        &format!("ip:{ip}"),
+        ratelimit::ANONYMOUS_PER_MINUTE,
+        ratelimit::MINUTE_MS,
+        cost,
+    )
+    .await
+    {
+        Ok(decision) => {
+            if decision.allowed {
+                return (Some(decision), None);
+            }
+            let e = QueryError::new(
+                ErrorKind::TooManyRequests,
+                format!("Too many requests, retry in {} s", decision.retry_after),
+            )
+            .with_sub_code("TOO_MANY_REQUESTS");
+            let resp = match protocol {
+                Protocol::Plain => ApiError::RateLimited {
+                    retry_after_secs: decision.retry_after,
+                }
+                .into_response(request_id),
+                other => encode::error_for(other, &e, request_id),
+            };
+            (Some(decision), Some(resp))
+        }
+        // The limiter is a guard, not a dependency: if it fails, serve and log.
+        Err(e) => {
+            tracing::warn!(requestId = %request_id, error = %e, "anonymous rate limiter unavailable");
+            (None, None)
+        }
     }
 }
 

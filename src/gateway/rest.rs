@@ -43,6 +43,11 @@ pub async fn forward(
         Ok(b) => b,
         Err(e) => return Ok(encode::rest_error(&e)),
     };
+    // Bodies nested deeper than anything Twenty's objects need are refused before any
+    // recursive parser sees them.
+    if let Err(r) = crate::schema::guard::check_json_body(&bytes) {
+        return Ok(encode::rest_error(&QueryError::bad_input(r.0)));
+    }
     let url = req.url()?;
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),

@@ -92,6 +92,9 @@ pub struct ApiKeyRow {
     pub revoked_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// SHA-256 (hex) of the token last issued for this key; `None` for older keys.
+    #[serde(default)]
+    pub token_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -792,6 +795,22 @@ impl Directory {
             &[s(workspace_id)],
         )
         .await
+    }
+
+    /// Binds the key to the token just issued for it (only that token is accepted).
+    pub async fn set_api_key_token(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        token_sha256: &str,
+        now: &str,
+    ) -> DirResult<()> {
+        self.run(
+            "UPDATE api_key SET token_sha256 = ?, updated_at = ? WHERE workspace_id = ? AND id = ?",
+            &[s(token_sha256), s(now), s(workspace_id), s(id)],
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn revoke_api_key(&self, workspace_id: &str, id: &str, now: &str) -> DirResult<()> {

@@ -67,15 +67,23 @@ pub fn current(env: &Env) -> Result<Rc<SigningKey>, String> {
 /// this token outlives what is recorded.
 pub async fn sign(env: &Env, claims: &Claims) -> Result<String, String> {
     let key = current(env)?;
+    // An API-key token lives up to 100 years; it does not extend how long the key is
+    // trusted in general (an API key is admitted by its recorded token digest and its
+    // revocation, see `verify`), only as long as the session tokens it could have signed.
+    let trust_until = if claims.token_type == TokenType::ApiKey {
+        claims.exp.min(claims.iat + tokens::REFRESH_TOKEN_TTL_SECS)
+    } else {
+        claims.exp
+    };
     let recorded = RECORDED_UNTIL.with(|r| r.borrow().get(&key.kid).copied());
-    if recorded.is_none_or(|until| until < claims.exp) {
+    if recorded.is_none_or(|until| until < trust_until) {
         let directory = Directory::new(env).map_err(|e| e.to_string())?;
         let now = chrono::Utc::now().to_rfc3339();
         directory
-            .record_signing_key(&key.kid, &key.jwk.to_string(), &now, claims.exp)
+            .record_signing_key(&key.kid, &key.jwk.to_string(), &now, trust_until)
             .await
             .map_err(|e| e.to_string())?;
-        let until = recorded.unwrap_or(0).max(claims.exp);
+        let until = recorded.unwrap_or(0).max(trust_until);
         RECORDED_UNTIL.with(|r| r.borrow_mut().insert(key.kid.clone(), until));
     }
     key.sign(claims)
@@ -92,8 +100,15 @@ pub async fn verify(env: &Env, token: &str, accepted: &[TokenType]) -> Result<Cl
     let claims = if kid == key.kid {
         tokens::verify(token, &key.decoding, accepted)?
     } else {
-        let decoding = retired_key(env, &kid).await?;
-        tokens::verify(token, &decoding, accepted)?
+        let (decoding, trusted) = retired_key(env, &kid).await?;
+        let claims = tokens::verify(token, &decoding, accepted)?;
+        // Past its trust period a retired key still verifies API-key tokens: they are
+        // admitted only as the exact token recorded for a live key (actor admission), so
+        // the signature is not what grants access.
+        if !trusted && claims.token_type != TokenType::ApiKey {
+            return Err(TokenError::UnknownKey);
+        }
+        claims
     };
     VERIFIED.with(|v| {
         let mut v = v.borrow_mut();
@@ -105,7 +120,8 @@ pub async fn verify(env: &Env, token: &str, accepted: &[TokenType]) -> Result<Cl
     Ok(claims)
 }
 
-async fn retired_key(env: &Env, kid: &str) -> Result<DecodingKey, TokenError> {
+/// A retired key, and whether it is still trusted for every token type.
+async fn retired_key(env: &Env, kid: &str) -> Result<(DecodingKey, bool), TokenError> {
     let now = now_ms();
     let cached = RETIRED.with(|r| r.borrow().get(kid).cloned());
     let entry = match cached {
@@ -126,9 +142,10 @@ async fn retired_key(env: &Env, kid: &str) -> Result<DecodingKey, TokenError> {
         }
     };
     match entry {
-        // A retired key verifies only while some token it signed can still be valid.
-        Some((key, valid_until)) if valid_until as f64 * 1000.0 > now => Ok(key),
-        _ => Err(TokenError::UnknownKey),
+        // A retired key verifies session tokens only while some token it signed can still
+        // be valid.
+        Some((key, valid_until)) => Ok((key, valid_until as f64 * 1000.0 > now)),
+        None => Err(TokenError::UnknownKey),
     }
 }
 

@@ -22,11 +22,19 @@ pub enum Principal {
         workspace_member_id: Option<String>,
         user_workspace_id: Option<String>,
         auth_provider: String,
+        /// The token's `iat` (unix seconds): a membership removed after it was issued
+        /// stays removed for this token even if the member record is restored.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        issued_at: Option<i64>,
     },
     #[serde(rename_all = "camelCase")]
     ApiKey {
         workspace_id: String,
         api_key_id: String,
+        /// SHA-256 of the presented token ([`token_sha256`]): the key's owner admits only the
+        /// token recorded for the key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_sha256: Option<String>,
     },
 }
 
@@ -40,6 +48,7 @@ impl Principal {
                 workspace_member_id: c.workspace_member_id,
                 user_workspace_id: c.user_workspace_id,
                 auth_provider: c.auth_provider.unwrap_or_else(|| "password".into()),
+                issued_at: Some(c.iat),
             }),
             TokenType::WorkspaceAgnostic => Ok(Principal::User {
                 user_id: c.user_id.unwrap_or(c.sub),
@@ -47,10 +56,12 @@ impl Principal {
                 workspace_member_id: None,
                 user_workspace_id: None,
                 auth_provider: c.auth_provider.unwrap_or_else(|| "password".into()),
+                issued_at: Some(c.iat),
             }),
             TokenType::ApiKey => Ok(Principal::ApiKey {
                 workspace_id: c.workspace_id.unwrap_or(c.sub),
                 api_key_id: c.jti.ok_or(TokenError::WrongType)?,
+                token_sha256: None,
             }),
             _ => Err(TokenError::WrongType),
         }
@@ -84,6 +95,13 @@ impl Principal {
     }
 }
 
+/// The digest an API key's token is recorded under (base64url of its SHA-256).
+pub fn token_sha256(token: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
 /// Token types accepted as request credentials (refresh and login tokens are not).
 pub const REQUEST_TOKEN_TYPES: &[TokenType] = &[
     TokenType::Access,
@@ -100,6 +118,7 @@ mod tests {
         let p = Principal::ApiKey {
             workspace_id: "w".into(),
             api_key_id: "k".into(),
+            token_sha256: None,
         };
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(

@@ -102,6 +102,7 @@ pub async fn create(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value
         revoked_at,
         created_at: now.clone(),
         updated_at: now,
+        token_sha256: None,
     };
     dir(mc)?.insert_api_key(&key).await.map_err(storage_err)?;
     Ok(key_json(&key))
@@ -158,6 +159,17 @@ pub async fn generate_token(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResu
     claims.workspace_id = Some(ws.workspace_id().to_string());
     claims.jti = Some(key.id.clone());
     let token = keyring::sign(&mc.env, &claims).await.map_err(storage_err)?;
+    // Only this token is accepted for the key from now on (see migrations/d1/0003).
+    dir(mc)?
+        .set_api_key_token(
+            ws.workspace_id(),
+            &key.id,
+            &crate::identity::principal::token_sha256(&token),
+            &now_iso(),
+        )
+        .await
+        .map_err(storage_err)?;
+    ws.forget_api_key(&key.id);
     let _ = iso_from_secs(expires);
     Ok(json!({ "token": token }))
 }

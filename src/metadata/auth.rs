@@ -342,6 +342,20 @@ pub(crate) async fn check_password(mc: &MetaCtx, email: &str, pass: &str) -> Que
         )
         .with_user_friendly("Wrong password."));
     }
+    // Hashes made at an older cost are upgraded while the password is at hand; a failure
+    // only leaves the old (still valid) hash.
+    if password::needs_rehash(hash) {
+        let upgraded = match password::hash(&pass) {
+            Ok(h) => dir(mc)?
+                .set_password(&user.id, &h, &now_iso())
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = upgraded {
+            tracing::warn!(requestId = %mc.request_id, error = %e, "could not upgrade a password hash");
+        }
+    }
     Ok(user)
 }
 
@@ -524,14 +538,35 @@ pub async fn renew_token(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<
         replaced_by: None,
         ..row.clone()
     };
-    if row.revoked_at.is_none() {
+    let new_row = if row.revoked_at.is_none() {
         d.rotate_app_token(&row.id, &new_row, &now_iso)
             .await
             .map_err(storage_err)?;
+        new_row
     } else {
-        // Within the grace period of a rotation (a concurrent renew): a new pair anyway.
-        d.insert_app_token(&new_row).await.map_err(storage_err)?;
-    }
+        // Within the grace period of a rotation (a concurrent renew from another tab): the
+        // same successor again, never a session of its own. Whoever rotates it next makes
+        // the other's copy a detectable reuse; a successor already rotated or revoked
+        // means the chain forked: treat it as theft.
+        let successor = match row.replaced_by.as_deref() {
+            Some(id) => d.app_token(id).await.map_err(storage_err)?,
+            None => None,
+        };
+        match successor {
+            Some(s) if s.revoked_at.is_none() => s,
+            _ => {
+                d.revoke_all_app_tokens(&row.user_id, &now_iso)
+                    .await
+                    .map_err(storage_err)?;
+                tracing::warn!(requestId = %mc.request_id, userId = %row.user_id, "refresh token replayed after its successor was used; all sessions revoked");
+                return Err(err(
+                    ErrorKind::Forbidden,
+                    "FORBIDDEN_EXCEPTION",
+                    "Suspicious activity detected, this refresh token has been revoked. All tokens have been revoked.",
+                ));
+            }
+        }
+    };
     let access = issue_access_only(mc, &user, membership.as_ref()).await?;
     Ok(json!({ "tokens": {
         "accessOrWorkspaceAgnosticToken": access,

@@ -38,6 +38,12 @@ pub const MAX_FILTER_VALUES: usize = 1000;
 /// Twenty's `STANDARD_ERROR_MESSAGE`, the user-friendly text of most query errors.
 pub const STANDARD_ERROR_MESSAGE: &str = "An error occurred.";
 
+/// How deeply a filter's JSON may nest (objects and lists: `{and: [{or: [...]}]}` is 4).
+/// Compilation recurses once per level and SQLite refuses expression trees deeper than
+/// 100; the web app's nested filter groups stay under 10. Checked without recursion
+/// before compiling, so a filter nested thousands of levels deep costs one scan.
+pub const MAX_FILTER_NESTING: usize = 40;
+
 /// How deep relation filters may traverse (`MAX_RELATION_FILTER_DEPTH`).
 const MAX_RELATION_FILTER_DEPTH: usize = 1;
 
@@ -75,6 +81,7 @@ pub fn compile(
     alias: &str,
 ) -> QueryResult<Compiled> {
     check_alias(alias)?;
+    check_nesting(filter)?;
     let sql = match filter {
         Value::Null => Sql::new("1"),
         Value::Object(map) => compile_object(model, object, map, alias, 0)?,
@@ -92,6 +99,28 @@ pub fn compile(
         sql,
         mentions_deleted_at: mentions_deleted_at(filter),
     })
+}
+
+/// Refuses a filter nested deeper than [`MAX_FILTER_NESTING`], walking it with an
+/// explicit stack.
+pub fn check_nesting(filter: &Value) -> QueryResult<()> {
+    let mut stack: Vec<(&Value, usize)> = vec![(filter, 0)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth + 1 > MAX_FILTER_NESTING {
+            return Err(QueryError::bad_input(format!(
+                "Query complexity is too high. The filter is nested more than {MAX_FILTER_NESTING} levels deep."
+            ))
+            .with_sub_code("TOO_COMPLEX_QUERY")
+            .with_user_friendly(STANDARD_ERROR_MESSAGE));
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    Ok(())
 }
 
 /// Twenty's soft-delete rule (`checkForDeletedAtFilter`): the key `deletedAt` at top level

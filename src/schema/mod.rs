@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod filter;
 pub mod gql;
+pub mod guard;
 #[cfg(test)]
 mod mass_mutation_guard;
 pub mod metadata;

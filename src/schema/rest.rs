@@ -19,6 +19,12 @@ use super::write::is_uuid;
 pub const DEFAULT_LIMIT: i64 = 60;
 /// Largest page; larger limits are clamped silently, as Twenty does (`QUERY_MAX_RECORDS`).
 pub const MAX_LIMIT: i64 = 200;
+/// Parentheses a REST `filter` may nest (`and(or(not(...)))`); each becomes two levels of
+/// the filter JSON, which `filter::MAX_FILTER_NESTING` bounds again.
+pub const MAX_FILTER_NESTING: usize = 16;
+/// Parts of a dotted field path in a REST filter (`company.address.city` is the longest
+/// that means anything: one relation hop, one composite subfield).
+pub const MAX_FILTER_PATH: usize = 3;
 
 const COMPARATORS: &[&str] = &[
     "eq",
@@ -288,6 +294,24 @@ fn split_top(inner: &str) -> Vec<String> {
 /// Twenty's `filter` grammar into a GraphQL-shaped filter whose values are still strings
 /// (see [`type_values`]).
 pub fn parse_filter(raw: &str) -> QueryResult<Value> {
+    // Parsing recurses once per parenthesis and copies the text at each level: bound the
+    // nesting on the raw text first.
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in raw.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_FILTER_NESTING {
+        return Err(bad(format!(
+            "'filter' invalid. Conjunctions may nest at most {MAX_FILTER_NESTING} levels deep"
+        )));
+    }
     let open = raw.matches('(').count();
     let close = raw.matches(')').count();
     if open != close {
@@ -374,6 +398,11 @@ fn parse_predicate(pred: &str) -> QueryResult<Value> {
         "is" => json!(value),
         _ => json!(unquote(value)),
     };
+    if fields.split('.').count() > MAX_FILTER_PATH {
+        return Err(bad(format!(
+            "'filter' invalid for '{pred}': a field path has at most {MAX_FILTER_PATH} parts"
+        )));
+    }
     let mut node = json!({ op: value });
     for key in fields.split('.').rev() {
         node = json!({ key: node });

@@ -478,6 +478,13 @@ impl Call<'_> {
         self.header("content-type", "application/json")
     }
 
+    /// A JSON body given as text (for bodies a `Value` cannot hold, e.g. nested deeper
+    /// than serde_json's recursion limit).
+    pub fn json_text(mut self, body: &str) -> Self {
+        self.body = Some(body.as_bytes().to_vec());
+        self.header("content-type", "application/json")
+    }
+
     pub fn send(self) -> Resp {
         let url = self.server.url(&self.path);
         let mut builder = ureq::http::Request::builder()
