@@ -79,10 +79,10 @@ fn connect_plan<'a>(
         .ok_or_else(|| bad(format!("Target object metadata not found for {name}")))?;
     let _ = o;
     let constraints = unique_constraints(target);
-    let Some(constraint) = constraints
-        .iter()
-        .find(|c| c.iter().all(|f| where_.get(&f.name).is_some_and(|v| !v.is_null())))
-    else {
+    let Some(constraint) = constraints.iter().find(|c| {
+        c.iter()
+            .all(|f| where_.get(&f.name).is_some_and(|v| !v.is_null()))
+    }) else {
         return Err(bad(format!(
             "Missing required fields: unique constraint fields are not all populated for '{name}'."
         )));
@@ -169,9 +169,7 @@ pub fn plan<'a>(
         if let Some(connect) = obj.get("connect") {
             if !field.is_many_to_one() {
                 let object = &o.name_singular;
-                return Err(bad(format!(
-                    "Connect is not allowed for {key} on {object}"
-                )));
+                return Err(bad(format!("Connect is not allowed for {key} on {object}")));
             }
             let where_ = connect
                 .get("where")

@@ -883,7 +883,10 @@ impl<'a> Engine<'a> {
             if let Some(holder) = field.and_then(|f| self.value_holder(o, f, id, data)) {
                 let mut extra = Map::new();
                 extra.insert("conflictingRecordId".into(), json!(holder));
-                extra.insert("conflictingObjectNameSingular".into(), json!(o.name_singular));
+                extra.insert(
+                    "conflictingObjectNameSingular".into(),
+                    json!(o.name_singular),
+                );
                 err = err.with_extra(extra);
             }
             return err;
@@ -907,7 +910,11 @@ impl<'a> Engine<'a> {
             _ => vec![],
         };
         let key = f.storage_key();
-        let keys = if keys.is_empty() { vec![key.as_str()] } else { keys };
+        let keys = if keys.is_empty() {
+            vec![key.as_str()]
+        } else {
+            keys
+        };
         let mut value = Value::Object(data.clone());
         for k in &keys {
             value = value.get(*k).cloned().unwrap_or(Value::Null);

@@ -2395,7 +2395,10 @@ mod tests {
         check(
             &sdl,
             "input OpportunityOrderByWithGroupByAggregateInput",
-            &["totalCount: OrderByDirection", "sumAmountAmountMicros: OrderByDirection"],
+            &[
+                "totalCount: OrderByDirection",
+                "sumAmountAmountMicros: OrderByDirection",
+            ],
         );
         check(
             &sdl,
@@ -2408,7 +2411,11 @@ mod tests {
                 "groupByDimensionValues: [String]!",
             ],
         );
-        lacks(&sdl, "input OpportunityGroupByInput", &["position", "searchVector", "pointOfContact:"]);
+        lacks(
+            &sdl,
+            "input OpportunityGroupByInput",
+            &["position", "searchVector", "pointOfContact:"],
+        );
         lacks(&sdl, "type Query", &["createPerson"]);
         lacks(&sdl, "type Mutation", &["people"]);
         assert_eq!(block(&sdl, "type Query").len(), 11 * 4 + 1);

@@ -35,10 +35,7 @@ fn bad(msg: impl Into<String>) -> QueryError {
 }
 
 fn json_at(keys: &[&str]) -> String {
-    format!(
-        "json_extract(r.data, '{}')",
-        super::ddl::json_path(keys)
-    )
+    format!("json_extract(r.data, '{}')", super::ddl::json_path(keys))
 }
 
 /// `UTC`, `Etc/UTC`, `GMT` or a fixed offset (`+02:00`, `-0530`, `+02`) → minutes east of UTC.
@@ -46,7 +43,10 @@ fn json_at(keys: &[&str]) -> String {
 /// than bucketed wrongly.
 pub fn offset_minutes(tz: &str) -> Option<i64> {
     let tz = tz.trim();
-    if matches!(tz, "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT" | "Z" | "UCT" | "Etc/UCT") {
+    if matches!(
+        tz,
+        "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT" | "Z" | "UCT" | "Etc/UCT"
+    ) {
         return Some(0);
     }
     let (sign, rest) = match tz.as_bytes().first()? {
@@ -60,7 +60,10 @@ pub fn offset_minutes(tz: &str) -> Option<i64> {
     }
     let (h, m) = match digits.len() {
         2 => (digits.parse::<i64>().ok()?, 0),
-        4 => (digits[..2].parse::<i64>().ok()?, digits[2..].parse::<i64>().ok()?),
+        4 => (
+            digits[..2].parse::<i64>().ok()?,
+            digits[2..].parse::<i64>().ok()?,
+        ),
         _ => return None,
     };
     (h <= 14 && m < 60).then_some(sign * (h * 60 + m))
@@ -241,11 +244,7 @@ pub fn dimensions(o: &ObjectMetadata, group_by: &Value) -> QueryResult<Vec<Dimen
                 sub: None,
                 expr: scalar_expr(field, &raw),
             }),
-            _ => {
-                return Err(bad(format!(
-                    "Invalid groupBy value for field \"{key}\""
-                )))
-            }
+            _ => return Err(bad(format!("Invalid groupBy value for field \"{key}\""))),
         }
     }
     if dims.is_empty() {
@@ -374,15 +373,31 @@ mod tests {
         let person = m.object("person").unwrap();
         let created = "json_extract(r.data, '$.\"createdAt\"')";
         let cases: Vec<(&ObjectMetadata, Value, Vec<&str>)> = vec![
-            (opp, json!([{ "stage": true }]), vec!["json_extract(r.data, '$.\"stage\"')"]),
-            (person, json!([{ "companyId": true }]), vec!["json_extract(r.data, '$.\"companyId\"')"]),
-            (person, json!([{ "jobTitle": true }]), vec!["COALESCE(json_extract(r.data, '$.\"jobTitle\"'), '')"]),
+            (
+                opp,
+                json!([{ "stage": true }]),
+                vec!["json_extract(r.data, '$.\"stage\"')"],
+            ),
+            (
+                person,
+                json!([{ "companyId": true }]),
+                vec!["json_extract(r.data, '$.\"companyId\"')"],
+            ),
+            (
+                person,
+                json!([{ "jobTitle": true }]),
+                vec!["COALESCE(json_extract(r.data, '$.\"jobTitle\"'), '')"],
+            ),
             (
                 person,
                 json!([{ "name": { "firstName": true, "lastName": false } }]),
                 vec!["json_extract(r.data, '$.\"name\".\"firstName\"')"],
             ),
-            (opp, json!([{ "createdAt": { "granularity": "NONE" } }]), vec![created]),
+            (
+                opp,
+                json!([{ "createdAt": { "granularity": "NONE" } }]),
+                vec![created],
+            ),
         ];
         let day = format!("strftime('%Y-%m-%d', {created})");
         let day_paris = format!("strftime('%Y-%m-%d', datetime({created}, '+120 minutes'))");
@@ -390,13 +405,23 @@ mod tests {
         let week = format!(
             "date({created}, '-' || ((CAST(strftime('%w', {created}) AS INTEGER) + 6) % 7) || ' days')"
         );
-        let quarter_of_year = format!("'Q' || ((CAST(strftime('%m', {created}) AS INTEGER) + 2) / 3)");
+        let quarter_of_year =
+            format!("'Q' || ((CAST(strftime('%m', {created}) AS INTEGER) + 2) / 3)");
         let dated: Vec<(Value, &str)> = vec![
             (json!({ "granularity": "DAY", "timeZone": "UTC" }), &day),
-            (json!({ "granularity": "DAY", "timeZone": "+02:00" }), &day_paris),
-            (json!({ "granularity": "MONTH", "timeZone": "Etc/UTC" }), &month),
+            (
+                json!({ "granularity": "DAY", "timeZone": "+02:00" }),
+                &day_paris,
+            ),
+            (
+                json!({ "granularity": "MONTH", "timeZone": "Etc/UTC" }),
+                &month,
+            ),
             (json!({ "granularity": "WEEK", "timeZone": "UTC" }), &week),
-            (json!({ "granularity": "QUARTER_OF_THE_YEAR" }), &quarter_of_year),
+            (
+                json!({ "granularity": "QUARTER_OF_THE_YEAR" }),
+                &quarter_of_year,
+            ),
         ];
         for (o, group_by, exprs) in cases {
             let dims = dimensions(o, &group_by).unwrap();
@@ -421,7 +446,11 @@ mod tests {
             (json!([{ "createdAt": { "granularity": "DAY", "timeZone": "Europe/Paris" } }]), "Time zone 'Europe/Paris' is not supported for date grouping: use UTC or a fixed offset such as +02:00"),
         ];
         for (group_by, message) in cases {
-            assert_eq!(dimensions(opp, &group_by).unwrap_err().message, message, "{group_by}");
+            assert_eq!(
+                dimensions(opp, &group_by).unwrap_err().message,
+                message,
+                "{group_by}"
+            );
         }
     }
 
@@ -434,17 +463,32 @@ mod tests {
         let agg = |n: &str| (n == "totalCount").then(|| "count(*)".to_string());
         let cases: Vec<(Value, Vec<String>)> = vec![
             (Value::Null, vec![format!("{stage} ASC NULLS LAST")]),
-            (json!([{ "aggregate": { "totalCount": "DescNullsLast" } }]), vec!["count(*) DESC NULLS LAST".into()]),
+            (
+                json!([{ "aggregate": { "totalCount": "DescNullsLast" } }]),
+                vec!["count(*) DESC NULLS LAST".into()],
+            ),
             (
                 json!([{ "stage": "AscNullsFirst" }, { "aggregate": { "totalCount": "AscNullsLast" } }]),
-                vec![format!("{stage} ASC NULLS FIRST"), "count(*) ASC NULLS LAST".into()],
+                vec![
+                    format!("{stage} ASC NULLS FIRST"),
+                    "count(*) ASC NULLS LAST".into(),
+                ],
             ),
         ];
         for (order, expected) in cases {
-            assert_eq!(order_terms(&dims, &order, &agg).unwrap(), expected, "{order}");
+            assert_eq!(
+                order_terms(&dims, &order, &agg).unwrap(),
+                expected,
+                "{order}"
+            );
         }
         assert!(order_terms(&dims, &json!([{ "name": "AscNullsFirst" }]), &agg).is_err());
-        assert!(order_terms(&dims, &json!([{ "aggregate": { "nope": "AscNullsFirst" } }]), &agg).is_err());
+        assert!(order_terms(
+            &dims,
+            &json!([{ "aggregate": { "nope": "AscNullsFirst" } }]),
+            &agg
+        )
+        .is_err());
     }
 
     #[test]

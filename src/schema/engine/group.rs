@@ -42,8 +42,7 @@ impl Engine<'_> {
             .filter(|s| !GROUP_FIELDS.contains(&s.name.as_str()))
             .filter_map(|s| aggregate_expr(o, &s.name).map(|e| (s.key().to_string(), e)))
             .collect();
-        let order_terms =
-            group_by::order_terms(&dims, arg("orderBy"), &|n| aggregate_expr(o, n))?;
+        let order_terms = group_by::order_terms(&dims, arg("orderBy"), &|n| aggregate_expr(o, n))?;
         let limit = group_by::group_limit(arg("limit"));
         let key = group_key(&dims);
         let exprs: Vec<&str> = dims.iter().map(|d| d.expr.as_str()).collect();
@@ -77,11 +76,9 @@ impl Engine<'_> {
         let edges_sel = sel.get("edges").next().map(|e| &e.children);
         let offset = match arg("offsetForRecords") {
             Value::Null => 0,
-            v => v
-                .as_i64()
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| QueryError::bad_input("offsetForRecords must be a non-negative integer"))?
-                as usize,
+            v => v.as_i64().filter(|n| *n >= 0).ok_or_else(|| {
+                QueryError::bad_input("offsetForRecords must be a non-negative integer")
+            })? as usize,
         };
         // Each group's page of records, from one windowed statement over the chosen groups.
         let mut pages: HashMap<String, Vec<(Value, String)>> = HashMap::new();
@@ -119,7 +116,11 @@ impl Engine<'_> {
                 .collect::<QueryResult<Vec<_>>>()?;
             let shaped = self.shape(o, &records, &node_sel, 0)?;
             for ((row, rec), node) in rows.iter().zip(&records).zip(shaped) {
-                let k = row.get("k").and_then(Value::as_str).unwrap_or("").to_string();
+                let k = row
+                    .get("k")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
                 let c = cursor::encode(&rec.stored(), &leaves);
                 pages.entry(k).or_default().push((node, c));
             }

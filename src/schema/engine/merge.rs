@@ -299,8 +299,10 @@ impl Engine<'_> {
         distinct.sort();
         distinct.dedup();
         if records.len() != n || distinct.len() != n {
-            return Err(QueryError::new(ErrorKind::NotFound, "One or more records not found")
-                .with_user_friendly("One or more records were not found."));
+            return Err(
+                QueryError::new(ErrorKind::NotFound, "One or more records not found")
+                    .with_user_friendly("One or more records were not found."),
+            );
         }
         records.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
         let priority_id = ids[priority_index as usize].clone();
@@ -386,7 +388,11 @@ mod tests {
     #[test]
     fn field_values_merge_like_twenty() {
         let cases: Vec<(FieldType, Vec<Value>, Value)> = vec![
-            (FieldType::Text, vec![json!("kept"), json!("other")], json!("kept")),
+            (
+                FieldType::Text,
+                vec![json!("kept"), json!("other")],
+                json!("kept"),
+            ),
             (
                 FieldType::Array,
                 vec![json!(["a", "b"]), json!(["b", "c"])],
@@ -413,7 +419,9 @@ mod tests {
             let refs: Vec<&Value> = values.iter().collect();
             assert_eq!(merge_field(&field(t), &refs), expected, "{t:?}");
         }
-        assert!(!has_value(&json!({ "primaryEmail": "", "additionalEmails": [] })));
+        assert!(!has_value(
+            &json!({ "primaryEmail": "", "additionalEmails": [] })
+        ));
         assert!(has_value(&json!({ "primaryEmail": "a@x.com" })));
     }
 }
