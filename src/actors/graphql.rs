@@ -319,6 +319,8 @@ pub fn apply(
             Operation::FindOne => {
                 engine.find_one(object, args.get("filter").unwrap_or(&Value::Null), sel)
             }
+            Operation::GroupBy => engine.group_by(object, &args, sel),
+            Operation::FindDuplicates => engine.find_duplicates(object, &args, sel),
             _ => Err(QueryError::new(
                 ErrorKind::NotSupported,
                 format!("{field_name} is not available"),
@@ -390,6 +392,10 @@ pub fn apply(
                 Operation::RestoreMany => (e.restore_many(object, &arg("filter"))?, false),
                 Operation::DestroyOne => {
                     let value = e.destroy_one(object, &id()?)?;
+                    return finish(e.changes, value, &storage_sql, count_before);
+                }
+                Operation::MergeMany => {
+                    let value = e.merge_many(object, &args, &sel)?;
                     return finish(e.changes, value, &storage_sql, count_before);
                 }
                 Operation::DestroyMany => {

@@ -4,7 +4,8 @@
 use serde_json::{json, Map, Value};
 
 use super::graphql::{self, GqlCtx};
-use crate::schema::error::{ErrorKind, QueryError, QueryResult};
+use crate::schema::engine::{Selected, Selection};
+use crate::schema::error::{QueryError, QueryResult};
 use crate::schema::gql::Operation;
 use crate::schema::rest::{self, body_json, Params, RestOp};
 
@@ -203,76 +204,118 @@ pub fn handle(
         }
         (RestOp::Duplicates, _) => {
             let body = body_json(body)?;
-            let (data, ids) = (body.get("data"), body.get("ids"));
-            let sources: Vec<Value> = match (data, ids) {
-                (Some(_), Some(_)) => {
-                    return Err(QueryError::bad_input(
-                        "You cannot provide both \"data\" and \"ids\" arguments",
-                    ))
-                }
-                (None, None) => {
-                    return Err(QueryError::bad_input(
-                        "You have to provide either \"data\" or \"ids\" argument",
-                    ))
-                }
-                (Some(d), None) => {
-                    let items = d.as_array().cloned().unwrap_or_default();
-                    if items.is_empty() {
-                        return Err(QueryError::bad_input(
-                            "The \"data\" condition can not be empty when \"ids\" input not provided",
-                        ));
-                    }
-                    items
-                }
-                (None, Some(ids)) => {
-                    let ids = ids.as_array().cloned().unwrap_or_default();
-                    if ids.is_empty() {
-                        return Ok((200, json!({ "data": [] })));
-                    }
-                    let mut records = vec![];
-                    for id in ids {
-                        let v = run(
-                            Operation::FindOne,
-                            args(&[("filter", json!({ "id": { "eq": id } }))]),
-                            &rest::record_selection(o, 0),
-                        )?;
-                        records.push(v);
-                    }
-                    records
-                }
+            let Some(body) = body.as_object() else {
+                return Err(QueryError::bad_input("Body must be an object"));
             };
+            let a = args(&[
+                ("data", body.get("data").cloned().unwrap_or(Value::Null)),
+                ("ids", body.get("ids").cloned().unwrap_or(Value::Null)),
+            ]);
+            let conns = run(
+                Operation::FindDuplicates,
+                a,
+                &rest::connection_selection(record_sel.clone()),
+            )?;
             let key = format!("{}Duplicates", o.name_singular);
-            let mut out = vec![];
-            for source in sources {
-                let criteria = rest::duplicate_criteria(o, &source);
-                let (records, page) = if criteria.is_empty() {
-                    (vec![], json!({ "hasNextPage": false, "hasPreviousPage": false, "startCursor": null, "endCursor": null }))
-                } else {
-                    let mut filter = json!({ "or": criteria });
-                    if let Some(id) = source.get("id").filter(|v| v.is_string()) {
-                        filter = json!({ "and": [filter, { "id": { "neq": id } }] });
-                    }
-                    let conn = run(
-                        Operation::FindMany,
-                        args(&[
-                            ("filter", filter),
-                            ("orderBy", json!([{ "id": "AscNullsFirst" }])),
-                            ("first", json!(rest::MAX_LIMIT)),
-                        ]),
-                        &rest::connection_selection(record_sel.clone()),
-                    )?;
-                    let records = nodes(&conn);
-                    (records, conn["pageInfo"].clone())
-                };
-                out.push(json!({ key.clone(): records.clone(), "totalCount": records.len(), "pageInfo": page }));
-            }
+            let out: Vec<Value> = conns
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|conn| {
+                    let records = nodes(conn);
+                    json!({ key.clone(): records.clone(), "totalCount": records.len(), "pageInfo": conn["pageInfo"] })
+                })
+                .collect();
             Ok((200, json!({ "data": out })))
         }
-        (op @ (RestOp::GroupBy | RestOp::Merge), _) => {
-            Err(QueryError::new(
-                ErrorKind::NotSupported,
-                format!("{op:?} is not supported by twenty-edge yet"),
-            ))
+        (RestOp::GroupBy, _) => {
+            // Twenty's REST groupBy: `group_by`, `aggregate` and `order_by` are JSON;
+            // `filter` is the REST filter grammar. The answer is the groups themselves.
+            let json_param = |name: &str, example: &str| -> QueryResult<Value> {
+                match params.get(name) {
+                    None => Ok(Value::Null),
+                    Some(raw) => serde_json::from_str(raw).map_err(|_| {
+                        QueryError::bad_input(format!(
+                            "Invalid {name} query parameter - should be a valid {example}"
+                        ))
+                    }),
+                }
+            };
+            let group_by = json_param(
+                "group_by",
+                "array of objects - ex: [{\"firstField\": true}, {\"secondField\": {\"subField\": true}}, {\"dateField\": {\"granularity\": 'DAY'}}]",
+            )?;
+            if !group_by.is_array() {
+                return Err(QueryError::bad_input(
+                    "Invalid group_by query parameter - should be a valid array of objects - ex: [{\"firstField\": true}, {\"secondField\": {\"subField\": true}}, {\"dateField\": {\"granularity\": 'DAY'}}]",
+                ));
+            }
+            let aggregate = json_param(
+                "aggregate",
+                "array of string - ex: [\"countNotEmptyId\", \"countEmptyField\"]",
+            )?;
+            let aggregate_names: Vec<String> = match &aggregate {
+                Value::Null => vec![],
+                Value::Array(items) if items.iter().all(Value::is_string) => items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                _ => {
+                    return Err(QueryError::bad_input(
+                        "Invalid aggregate query parameter - should be a valid array of string - ex: [\"countNotEmptyId\", \"countEmptyField\"]",
+                    ))
+                }
+            };
+            let order_by = json_param(
+                "order_by",
+                "array of objects - ex: [{\"firstField\": \"AscNullsFirst\"}, {\"aggregate\": {\"aggregateField\": \"DescNullsLast\"}}]",
+            )?;
+            let sel = Selection {
+                fields: aggregate_names
+                    .iter()
+                    .map(|n| Selected {
+                        name: n.clone(),
+                        alias: None,
+                        args: Map::new(),
+                        children: Selection::default(),
+                    })
+                    .collect(),
+            };
+            let a = args(&[
+                ("groupBy", group_by),
+                ("filter", params.filter(&model, o)?),
+                ("orderBy", order_by),
+            ]);
+            let groups = run(Operation::GroupBy, a, &sel)?;
+            let out: Vec<Value> = groups
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|g| {
+                    let mut item = Map::new();
+                    for n in &aggregate_names {
+                        item.insert(n.clone(), g.get(n).cloned().unwrap_or(Value::Null));
+                    }
+                    item.insert("groupByDimensionValues".into(), g["groupByDimensionValues"].clone());
+                    Value::Object(item)
+                })
+                .collect();
+            Ok((200, Value::Array(out)))
+        }
+        (RestOp::Merge, _) => {
+            let body = body_json(body)?;
+            let a = args(&[
+                ("ids", body.get("ids").cloned().unwrap_or(Value::Null)),
+                (
+                    "conflictPriorityIndex",
+                    body.get("conflictPriorityIndex").cloned().unwrap_or(Value::Null),
+                ),
+                ("dryRun", body.get("dryRun").cloned().unwrap_or(Value::Null)),
+            ]);
+            let v = run(Operation::MergeMany, a, &record_sel)?;
+            // Twenty keys the merged record `merge<Singular>` here (not the plural of GraphQL).
+            let key = format!("merge{}", crate::schema::metadata::capitalize(&o.name_singular));
+            Ok((200, json!({ "data": { key: shown(v) } })))
         }
         (_, _) => Err(QueryError::bad_input(format!(
             "Query path '{path}' invalid. Valid examples: /rest/companies/id or /rest/companies or /rest/batch/companies"

@@ -20,6 +20,9 @@ use super::order;
 use super::sql::{ident, Param, Sql};
 use super::write::{self, PositionRequest, Prepared, WriteCtx};
 
+mod group;
+pub mod merge;
+
 /// Default page size of find-many (the spec's default; Twenty's web app asks explicitly).
 pub const DEFAULT_PAGE_SIZE: usize = 60;
 /// Largest page, and the most records one mutation may create, update or destroy
@@ -849,6 +852,38 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// Rewrites the relation objects of an input (`company: {connect | disconnect}`) into
+    /// join columns, looking up connected records by their unique fields
+    /// ([`super::connect`]).
+    fn resolve_relations(&self, o: &ObjectMetadata, input: &Value) -> QueryResult<Value> {
+        let plan = super::connect::plan(self.model, o, input)?;
+        if plan.is_empty() {
+            return Ok(input.clone());
+        }
+        let mut out = input.as_object().cloned().unwrap_or_default();
+        for w in plan {
+            match w {
+                super::connect::RelationWrite::Connect(c) => {
+                    let rows = self.db.query(&c.lookup())?;
+                    let [row] = &rows[..] else {
+                        return Err(c.not_found(rows.len()));
+                    };
+                    let id = row.get("id").cloned().unwrap_or(Value::Null);
+                    out.remove(&c.field.name);
+                    out.insert(c.field.storage_key(), id);
+                }
+                super::connect::RelationWrite::Disconnect(f) => {
+                    out.remove(&f.name);
+                    out.insert(f.storage_key(), Value::Null);
+                }
+                super::connect::RelationWrite::Keep(f) => {
+                    out.remove(&f.name);
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
     fn resolve_position(&self, o: &ObjectMetadata, p: &mut Prepared) -> QueryResult<()> {
         if let Some(req) = p.position.take() {
             let agg = if req == PositionRequest::First {
@@ -876,25 +911,88 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    fn map_write_error(&self, o: &ObjectMetadata, e: QueryError) -> QueryError {
+    /// Twenty's answer to a unique-index violation (`handle-duplicate-key-error.util.ts`):
+    /// the field's label, and the live record that holds the value. `id`/`data` are the
+    /// record being written.
+    fn map_write_error(
+        &self,
+        o: &ObjectMetadata,
+        e: QueryError,
+        id: &str,
+        data: &Map<String, Value>,
+    ) -> QueryError {
         if e.kind == ErrorKind::Internal && e.message.contains("UNIQUE constraint failed") {
             let field = o
                 .active_fields()
-                .find(|f| f.is_unique && e.message.contains(&f.id.replace('-', "")))
-                .map(|f| f.label.clone());
+                .find(|f| f.is_unique && e.message.contains(&f.id.replace('-', "")));
             let friendly = match field {
-                Some(l) => format!(
-                    "This {l} value is already in use. Please check your data and try again."
+                Some(f) => format!(
+                    "This {} value is already in use. Please check your data and try again.",
+                    f.label
                 ),
                 None => {
                     "This record already exists. Please check your data and try again.".to_string()
                 }
             };
-            return QueryError::bad_input("A duplicate entry was detected")
+            let mut err = QueryError::bad_input("A duplicate entry was detected")
                 .with_sub_code("DUPLICATE_ENTRY_DETECTED")
                 .with_user_friendly(friendly);
+            if let Some(holder) = field.and_then(|f| self.value_holder(o, f, id, data)) {
+                let mut extra = Map::new();
+                extra.insert("conflictingRecordId".into(), json!(holder));
+                extra.insert(
+                    "conflictingObjectNameSingular".into(),
+                    json!(o.name_singular),
+                );
+                err = err.with_extra(extra);
+            }
+            return err;
         }
         e
+    }
+
+    /// The other live record holding `data`'s value of the unique field `f` (the same
+    /// expression as its unique index, `ddl::object_ddl`).
+    fn value_holder(
+        &self,
+        o: &ObjectMetadata,
+        f: &FieldMetadata,
+        id: &str,
+        data: &Map<String, Value>,
+    ) -> Option<String> {
+        let keys: Vec<&str> = match f.field_type {
+            FieldType::Emails => vec![&f.name, "primaryEmail"],
+            FieldType::Links => vec![&f.name, "primaryLinkUrl"],
+            FieldType::Phones => vec![&f.name, "primaryPhoneNumber"],
+            _ => vec![],
+        };
+        let key = f.storage_key();
+        let keys = if keys.is_empty() {
+            vec![key.as_str()]
+        } else {
+            keys
+        };
+        let mut value = Value::Object(data.clone());
+        for k in &keys {
+            value = value.get(*k).cloned().unwrap_or(Value::Null);
+        }
+        let value = match value {
+            Value::String(s) => Param::Text(s),
+            Value::Number(n) => Param::Real(n.as_f64()?),
+            _ => return None,
+        };
+        let rows = self
+            .db
+            .query(&Sql::with(
+                format!(
+                    "SELECT id FROM {} WHERE deleted_at IS NULL AND id != ? AND json_extract(data, '{}') = ? LIMIT 1",
+                    table(o),
+                    path(&keys)
+                ),
+                vec![Param::Text(id.to_string()), value],
+            ))
+            .ok()?;
+        rows.first()?.get("id")?.as_str().map(str::to_string)
     }
 
     fn insert(&mut self, o: &ObjectMetadata, mut p: Prepared) -> QueryResult<String> {
@@ -910,11 +1008,14 @@ impl<'a> Engine<'a> {
         );
         self.db.exec(&sql).map_err(|e| {
             if e.message.contains("UNIQUE constraint failed") && e.message.contains(".id") {
+                // The primary key is not a unique field of the model: Twenty's generic answer.
                 QueryError::bad_input("A duplicate entry was detected")
                     .with_sub_code("DUPLICATE_ENTRY_DETECTED")
-                    .with_user_friendly(format!("Record with id {} already exists", p.id))
+                    .with_user_friendly(
+                        "This record already exists. Please check your data and try again.",
+                    )
             } else {
-                self.map_write_error(o, e)
+                self.map_write_error(o, e, &p.id, &p.data)
             }
         })?;
         self.index(o, &p.id, Some(&p.data))?;
@@ -941,7 +1042,7 @@ impl<'a> Engine<'a> {
                 format!("UPDATE {} SET data = ? WHERE id = ?", table(o)),
                 vec![Param::Text(text), Param::Text(before.id.clone())],
             ))
-            .map_err(|e| self.map_write_error(o, e))?;
+            .map_err(|e| self.map_write_error(o, e, &before.id, &data))?;
         if before.deleted_at.is_none() {
             self.index(o, &before.id, Some(&data))?;
         }
@@ -1033,6 +1134,7 @@ impl<'a> Engine<'a> {
         }
         let mut ids = Vec::with_capacity(inputs.len());
         for input in inputs {
+            let input = &self.resolve_relations(o, input)?;
             let prepared = write::prepare_create(o, input, &self.ctx)?;
             if upsert {
                 if let Some(existing) = self.upsert_match(o, input, &prepared.id)? {
@@ -1073,6 +1175,7 @@ impl<'a> Engine<'a> {
         input: &Value,
     ) -> QueryResult<String> {
         let existing = self.live_by_id(o, id)?;
+        let input = &self.resolve_relations(o, input)?;
         let mut p = write::prepare_update(o, &existing.data, input, &self.ctx)?;
         self.resolve_position(o, &mut p)?;
         self.save(o, &existing, p.data)?;
@@ -1129,6 +1232,7 @@ impl<'a> Engine<'a> {
         input: &Value,
     ) -> QueryResult<Vec<String>> {
         Self::require_filter(filter_json)?;
+        let input = &self.resolve_relations(o, input)?;
         let rows = self.matching(o, filter_json, false, "update")?;
         let mut ids = vec![];
         for r in rows {
@@ -1155,7 +1259,7 @@ impl<'a> Engine<'a> {
                     Param::Text(r.id.clone()),
                 ],
             ))
-            .map_err(|e| self.map_write_error(o, e))?;
+            .map_err(|e| self.map_write_error(o, e, &r.id, &r.data))?;
         self.index(o, &r.id, if at.is_none() { Some(&r.data) } else { None })?;
         self.changes.push(Change {
             action,
@@ -1443,6 +1547,14 @@ pub fn output_record(o: &ObjectMetadata, r: &Record) -> Map<String, Value> {
             }
             FieldType::TsVector => {
                 out.insert(f.name.clone(), Value::Null);
+            }
+            // Twenty's TEXT columns default to '' and are never null: records written
+            // before a field existed, or without it, read ''.
+            FieldType::Text => {
+                let v = out.entry(f.name.clone()).or_insert(Value::Null);
+                if v.is_null() {
+                    *v = json!("");
+                }
             }
             _ => {}
         }

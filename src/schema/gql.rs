@@ -6,8 +6,9 @@
 //! order with its fields in metadata order, then the roots. Feed it to
 //! [`crate::schema::sdl::build`].
 //!
-//! Deliberately omitted: `groupBy` (`<plural>GroupBy`, `GroupByConnection`, `GroupByInput`),
-//! `findDuplicates` and `merge<Plural>` (no duplicate criteria in our metadata).
+//! Per object, as Twenty's workspace schema builder: findMany, findOne, `<plural>GroupBy`,
+//! `<singular>Duplicates`, the create/update/delete/destroy/restore mutations and
+//! `merge<Plural>`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -125,14 +126,22 @@ pub enum Operation {
     DestroyMany,
     RestoreOne,
     RestoreMany,
+    /// `<plural>GroupBy`: groups with their aggregates (and records, when asked).
+    GroupBy,
+    /// `<singular>Duplicates`: for each given record or input, the records it duplicates.
+    FindDuplicates,
+    /// `merge<Plural>`: merges records into one.
+    MergeMany,
     Search,
 }
 
 impl Operation {
     /// The per-object operations in Twenty's order (queries, then mutations).
-    pub const OBJECT_OPERATIONS: [Operation; 12] = [
+    pub const OBJECT_OPERATIONS: [Operation; 15] = [
         Operation::FindMany,
         Operation::FindOne,
+        Operation::GroupBy,
+        Operation::FindDuplicates,
         Operation::CreateMany,
         Operation::CreateOne,
         Operation::UpdateOne,
@@ -143,12 +152,17 @@ impl Operation {
         Operation::DestroyMany,
         Operation::RestoreOne,
         Operation::RestoreMany,
+        Operation::MergeMany,
     ];
 
     pub fn is_mutation(self) -> bool {
         !matches!(
             self,
-            Operation::FindMany | Operation::FindOne | Operation::Search
+            Operation::FindMany
+                | Operation::FindOne
+                | Operation::GroupBy
+                | Operation::FindDuplicates
+                | Operation::Search
         )
     }
 
@@ -167,6 +181,9 @@ impl Operation {
             Operation::DestroyMany => "destroyMany",
             Operation::RestoreOne => "restoreOne",
             Operation::RestoreMany => "restoreMany",
+            Operation::GroupBy => "groupBy",
+            Operation::FindDuplicates => "findDuplicates",
+            Operation::MergeMany => "mergeMany",
             Operation::Search => "search",
         }
     }
@@ -194,6 +211,14 @@ pub struct TypeNames {
     pub find_many: String,
     /// `person`
     pub find_one: String,
+    /// `peopleGroupBy`
+    pub group_by: String,
+    /// `personDuplicates`
+    pub duplicates: String,
+    pub group_by_connection: String,
+    pub group_by_input: String,
+    pub order_by_with_group_by_input: String,
+    pub order_by_with_group_by_aggregate_input: String,
     /// The mutation root fields (`createPerson`, `createPeople`, ...).
     mutations: Vec<(Operation, String)>,
 }
@@ -204,6 +229,8 @@ impl TypeNames {
         match operation {
             Operation::FindMany => Some(&self.find_many),
             Operation::FindOne => Some(&self.find_one),
+            Operation::GroupBy => Some(&self.group_by),
+            Operation::FindDuplicates => Some(&self.duplicates),
             _ => self
                 .mutations
                 .iter()
@@ -213,8 +240,12 @@ impl TypeNames {
     }
 
     /// Every type name this object defines (for collision checks).
-    fn all_types(&self) -> [&str; 10] {
+    fn all_types(&self) -> [&str; 14] {
         [
+            &self.group_by_connection,
+            &self.group_by_input,
+            &self.order_by_with_group_by_input,
+            &self.order_by_with_group_by_aggregate_input,
             &self.object,
             &self.edge,
             &self.connection,
@@ -246,6 +277,12 @@ pub fn type_names(object: &ObjectMetadata) -> TypeNames {
         where_unique_input: format!("{p}WhereUniqueInput"),
         find_many: camel_case(&object.name_plural),
         find_one: camel_case(&object.name_singular),
+        group_by: format!("{}GroupBy", camel_case(&object.name_plural)),
+        duplicates: format!("{}Duplicates", camel_case(&object.name_singular)),
+        group_by_connection: format!("{p}GroupByConnection"),
+        group_by_input: format!("{p}GroupByInput"),
+        order_by_with_group_by_input: format!("{p}OrderByWithGroupByInput"),
+        order_by_with_group_by_aggregate_input: format!("{p}OrderByWithGroupByAggregateInput"),
         // The verb of the resolver name, then the singular or the plural:
         // `createOne` → `createPerson`, `createMany` → `createPeople`.
         mutations: Operation::OBJECT_OPERATIONS
@@ -531,7 +568,31 @@ const RESERVED_TYPES: &[&str] = &[
     "SearchRecord",
     "SearchResultPageInfo",
     "ObjectRecordFilterInput",
+    "DateGranularityEnum",
+    "GroupByDateGranularityInput",
+    "OrderByDateGranularityInput",
 ];
+
+/// The date buckets of groupBy, as twenty-shared's `ObjectRecordGroupByDateGranularity`.
+pub const DATE_GRANULARITIES: &[&str] = &[
+    "DAY",
+    "MONTH",
+    "QUARTER",
+    "YEAR",
+    "WEEK",
+    "DAY_OF_THE_WEEK",
+    "MONTH_OF_THE_YEAR",
+    "QUARTER_OF_THE_YEAR",
+    "NONE",
+];
+
+/// Field types Twenty cannot group by (`FIELD_METADATA_TYPES_NOT_SUPPORTED_IN_GROUP_BY`).
+pub fn groupable(f: &FieldMetadata) -> bool {
+    !matches!(
+        f.field_type,
+        FieldType::TsVector | FieldType::RawJson | FieldType::Files | FieldType::Position
+    ) && !f.is_one_to_many()
+}
 
 /// Composite types in `compositeTypeDefinitions` order.
 const COMPOSITES: &[FieldType] = &[
@@ -553,6 +614,7 @@ fn composite_type_names(t: FieldType) -> Vec<String> {
         "UpdateInput",
         "FilterInput",
         "OrderByInput",
+        "GroupByInput",
     ]
     .iter()
     .map(|k| format!("{stem}{k}"))
@@ -584,7 +646,7 @@ fn composite_enum_values(t: FieldType, sub: &SubField) -> &'static [&'static str
 }
 
 /// Sub-fields that take part in unique constraints (`isIncludedInUniqueConstraint`).
-fn unique_subfields(t: FieldType) -> &'static [&'static str] {
+pub(crate) fn unique_subfields(t: FieldType) -> &'static [&'static str] {
     match t {
         FieldType::Links => &["primaryLinkUrl"],
         FieldType::Emails => &["primaryEmail"],
@@ -651,6 +713,30 @@ fn shared_types(out: &mut String, uses_files: bool) {
         direction.value(v, None);
     }
     direction.write(out);
+
+    // groupBy: date buckets (twenty-shared `ObjectRecordGroupByDateGranularity`).
+    let mut granularity = Def::new("enum", "DateGranularityEnum").described(Some(
+        "Date granularity (e.g. day, month, quarter, year, day of the week, quarter of the year, month of the year)",
+    ));
+    for v in DATE_GRANULARITIES {
+        granularity.value(v, None);
+    }
+    granularity.write(out);
+    Def::new("input", "GroupByDateGranularityInput")
+        .fields(&[
+            ("granularity", "DateGranularityEnum"),
+            ("timeZone", "String"),
+            ("weekStartDay", "String"),
+        ])
+        .write(out);
+    Def::new("input", "OrderByDateGranularityInput")
+        .fields(&[
+            ("orderBy", "OrderByDirection"),
+            ("granularity", "DateGranularityEnum"),
+            ("timeZone", "String"),
+            ("weekStartDay", "String"),
+        ])
+        .write(out);
 
     Def::new("type", "PageInfo")
         .fields(&[
@@ -809,6 +895,7 @@ fn composite_types(out: &mut String) {
         let mut update = Def::new("input", &format!("{stem}UpdateInput"));
         let mut filter = Def::new("input", &format!("{stem}FilterInput"));
         let mut order = Def::new("input", &format!("{stem}OrderByInput"));
+        let mut group_by = Def::new("input", &format!("{stem}GroupByInput"));
         for sub in subfields(t) {
             let ty = subfield_type(t, sub);
             let bang = if sub.is_required { "!" } else { "" };
@@ -819,8 +906,11 @@ fn composite_types(out: &mut String) {
             }
             filter.field(sub.name, &subfield_filter(t, sub));
             order.field(sub.name, "OrderByDirection");
+            if sub.hidden == Hidden::No {
+                group_by.field(sub.name, "Boolean");
+            }
         }
-        for d in [object, create, update, filter, order] {
+        for d in [object, create, update, filter, order, group_by] {
             d.write(out);
         }
     }
@@ -1204,6 +1294,7 @@ fn object_types(out: &mut String, ctx: &Ctx, o: &ObjectMetadata, names: &TypeNam
         .field("edges", &format!("[{}!]!", names.edge))
         .field("pageInfo", "PageInfo!");
     connection.0.write(out);
+    group_by_types(out, o, names, &fields, &plain);
 
     // Connect inputs: id plus the unique fields.
     Def::new("input", &names.relation_input)
@@ -1353,6 +1444,74 @@ fn object_types(out: &mut String, ctx: &Ctx, o: &ObjectMetadata, names: &TypeNam
     }
 }
 
+/// `<Object>GroupByInput`, `<Object>OrderByWithGroupByInput` (+ its aggregate input) and
+/// `<Object>GroupByConnection` (Twenty's group-by type generators).
+fn group_by_types(
+    out: &mut String,
+    o: &ObjectMetadata,
+    names: &TypeNames,
+    fields: &[(&FieldMetadata, Kind)],
+    plain: &[&FieldMetadata],
+) {
+    let description = o.description.as_deref();
+    let mut group_by = Def::new("input", &names.group_by_input).described(description);
+    let mut order = Def::new("input", &names.order_by_with_group_by_input).described(description);
+    let mut aggregate = AggregateSet(
+        Def::new("input", &names.order_by_with_group_by_aggregate_input)
+            .described(Some("Aggregate-based ordering")),
+    );
+    aggregates(&mut aggregate, plain);
+    for e in aggregate.0.entries.iter_mut() {
+        e.ty = "OrderByDirection".into();
+    }
+    order.field_d(
+        "aggregate",
+        &names.order_by_with_group_by_aggregate_input,
+        Some("Order by aggregate values"),
+    );
+    for (f, kind) in fields {
+        if !groupable(f) {
+            continue;
+        }
+        let d = f.description.as_deref();
+        let is_date = matches!(f.field_type, FieldType::Date | FieldType::DateTime);
+        match kind {
+            Kind::ManyToOne(_) => {
+                let join = format!("{}Id", f.name);
+                group_by.field_d(&join, "Boolean", d);
+                order.field_d(&join, "OrderByDirection", d);
+            }
+            Kind::OneToMany(_) => {}
+            Kind::Composite(t) => {
+                let stem = composite::type_name(*t);
+                group_by.field_d(&f.name, &format!("{stem}GroupByInput"), d);
+                order.field_d(&f.name, &format!("{stem}OrderByInput"), d);
+            }
+            Kind::Scalar if is_date => {
+                group_by.field_d(&f.name, "GroupByDateGranularityInput", d);
+                order.field_d(&f.name, "OrderByDateGranularityInput", d);
+            }
+            Kind::Enum(..) | Kind::Scalar => {
+                group_by.field_d(&f.name, "Boolean", d);
+                order.field_d(&f.name, "OrderByDirection", d);
+            }
+        }
+    }
+    group_by.write(out);
+    aggregate.0.write(out);
+    order.write(out);
+
+    let mut connection =
+        AggregateSet(Def::new("type", &names.group_by_connection).described(description));
+    aggregates(&mut connection, plain);
+    connection
+        .0
+        .field("edges", &format!("[{}!]!", names.edge))
+        .field("pageInfo", "PageInfo!")
+        .field("groupByDimensionValues", "[String]!");
+    connection.0.write(out);
+}
+
 fn root_definition(op: Operation, names: &TypeNames) -> (String, String) {
     let p = &names.object;
     let (args, ty) = match op {
@@ -1383,6 +1542,25 @@ fn root_definition(op: Operation, names: &TypeNames) -> (String, String) {
         Operation::DeleteMany | Operation::DestroyMany | Operation::RestoreMany => (
             format!("(filter: {}!)", names.filter_input),
             format!("[{p}!]"),
+        ),
+        Operation::GroupBy => (
+            format!(
+                "(groupBy: [{}!]!, filter: {}, orderBy: [{}!], orderByForRecords: [{}!], viewId: UUID, \
+                 limit: Int, offsetForRecords: Int, omitNullValues: Boolean, rangeMin: Float, rangeMax: Float)",
+                names.group_by_input,
+                names.filter_input,
+                names.order_by_with_group_by_input,
+                names.order_by_input
+            ),
+            format!("[{}!]", names.group_by_connection),
+        ),
+        Operation::FindDuplicates => (
+            format!("(ids: [UUID!], data: [{}!])", names.create_input),
+            format!("[{}!]", names.connection),
+        ),
+        Operation::MergeMany => (
+            "(ids: [UUID!]!, conflictPriorityIndex: Int!, dryRun: Boolean)".to_string(),
+            p.clone(),
         ),
         Operation::Search => (SEARCH_ARGS.to_string(), SEARCH_TYPE.to_string()),
     };
@@ -1582,6 +1760,8 @@ mod tests {
         let queries = [
             ("people", Operation::FindMany),
             ("person", Operation::FindOne),
+            ("peopleGroupBy", Operation::GroupBy),
+            ("personDuplicates", Operation::FindDuplicates),
         ];
         let mutations = [
             ("createPerson", Operation::CreateOne),
@@ -1594,6 +1774,7 @@ mod tests {
             ("destroyPeople", Operation::DestroyMany),
             ("restorePerson", Operation::RestoreOne),
             ("restorePeople", Operation::RestoreMany),
+            ("mergePeople", Operation::MergeMany),
         ];
         for (name, op) in queries.into_iter().chain(mutations) {
             let (got, object) = resolve_root_field(&m, name).unwrap_or_else(|| panic!("{name}"));
@@ -1626,8 +1807,8 @@ mod tests {
         for unknown in ["persons", "createPersons", "Person", "", "__schema"] {
             assert_eq!(resolve_root_field(&m, unknown), None, "{unknown}");
         }
-        // 11 objects × 12 operations + search, all distinct.
-        assert_eq!(root_fields(&m).len(), 11 * 12 + 1);
+        // 11 objects × 15 operations + search, all distinct.
+        assert_eq!(root_fields(&m).len(), 11 * 15 + 1);
     }
 
     #[test]
@@ -2169,6 +2350,8 @@ mod tests {
             &[
                 "people(first: Int, last: Int, offset: Int, before: String, after: String, filter: PersonFilterInput, orderBy: [PersonOrderByInput]): PersonConnection",
                 "person(filter: PersonFilterInput!): Person",
+                "peopleGroupBy(groupBy: [PersonGroupByInput!]!, filter: PersonFilterInput, orderBy: [PersonOrderByWithGroupByInput!], orderByForRecords: [PersonOrderByInput!], viewId: UUID, limit: Int, offsetForRecords: Int, omitNullValues: Boolean, rangeMin: Float, rangeMax: Float): [PersonGroupByConnection!]",
+                "personDuplicates(ids: [UUID!], data: [PersonCreateInput!]): [PersonConnection!]",
                 "timelineActivities(first: Int, last: Int, offset: Int, before: String, after: String, filter: TimelineActivityFilterInput, orderBy: [TimelineActivityOrderByInput]): TimelineActivityConnection",
                 "search(searchInput: String!, limit: Int!, after: String, includedObjectNameSingulars: [String!], filter: ObjectRecordFilterInput, excludedObjectNameSingulars: [String!]): SearchResultConnection!",
             ],
@@ -2187,12 +2370,56 @@ mod tests {
                 "destroyPeople(filter: PersonFilterInput!): [Person!]",
                 "restorePerson(id: UUID!): Person",
                 "restorePeople(filter: PersonFilterInput!): [Person!]",
+                "mergePeople(ids: [UUID!]!, conflictPriorityIndex: Int!, dryRun: Boolean): Person",
             ],
+        );
+        check(
+            &sdl,
+            "input OpportunityGroupByInput",
+            &[
+                "stage: Boolean",
+                "closeDate: GroupByDateGranularityInput",
+                "amount: CurrencyGroupByInput",
+                "companyId: Boolean",
+            ],
+        );
+        check(
+            &sdl,
+            "input OpportunityOrderByWithGroupByInput",
+            &[
+                "aggregate: OpportunityOrderByWithGroupByAggregateInput",
+                "stage: OrderByDirection",
+                "closeDate: OrderByDateGranularityInput",
+            ],
+        );
+        check(
+            &sdl,
+            "input OpportunityOrderByWithGroupByAggregateInput",
+            &[
+                "totalCount: OrderByDirection",
+                "sumAmountAmountMicros: OrderByDirection",
+            ],
+        );
+        check(
+            &sdl,
+            "type OpportunityGroupByConnection",
+            &[
+                "totalCount: Int",
+                "sumAmountAmountMicros: Float",
+                "edges: [OpportunityEdge!]!",
+                "pageInfo: PageInfo!",
+                "groupByDimensionValues: [String]!",
+            ],
+        );
+        lacks(
+            &sdl,
+            "input OpportunityGroupByInput",
+            &["position", "searchVector", "pointOfContact:"],
         );
         lacks(&sdl, "type Query", &["createPerson"]);
         lacks(&sdl, "type Mutation", &["people"]);
-        assert_eq!(block(&sdl, "type Query").len(), 11 * 2 + 1);
-        assert_eq!(block(&sdl, "type Mutation").len(), 11 * 10);
+        assert_eq!(block(&sdl, "type Query").len(), 11 * 4 + 1);
+        assert_eq!(block(&sdl, "type Mutation").len(), 11 * 11);
         check_exact(
             &sdl,
             "type SearchRecord",

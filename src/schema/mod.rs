@@ -4,12 +4,14 @@
 //! **Architecture Invariant:** pure Rust: nothing here names a `worker` type, so all of it
 //! is unit-tested natively with `cargo test`.
 pub mod composite;
+pub mod connect;
 pub mod cursor;
 pub mod ddl;
 pub mod engine;
 pub mod error;
 pub mod filter;
 pub mod gql;
+pub mod group_by;
 pub mod guard;
 #[cfg(test)]
 mod mass_mutation_guard;

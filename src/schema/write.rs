@@ -143,6 +143,9 @@ pub fn prepare_create(
                     .map(|s| (s.name.to_string(), Value::Null))
                     .collect();
                 data.insert(key.clone(), Value::Object(obj));
+            } else if field.field_type == FieldType::Text {
+                // Twenty's TEXT default: '' (so filters on '' see new records too).
+                data.insert(key.clone(), json!(""));
             }
         } else if let (Some(subs), Some(Value::Object(given))) = (
             composite::subfields(field.field_type),
