@@ -1851,7 +1851,7 @@ mod tests {
             &format!("(((lower({f}) LIKE lower(?) ESCAPE '\\') AND ({l} IS NULL OR {l} = '')))"),
             vec![t("%a%")],
         );
-        check(json!({"name": {}}), "(1)", vec![]);
+        check(json!({"name": {}}), "1", vec![]);
         let e = r#"json_extract(p.data, '$."emails"."additionalEmails"')"#;
         check(
             json!({"emails": {"additionalEmails": {"is": "NULL"}}}),
@@ -1978,7 +1978,7 @@ mod tests {
             ),
             vec![t("Acme")],
         );
-        check(json!({"company": {}}), "(1)", vec![]);
+        check(json!({"company": {}}), "1", vec![]);
         check_err(
             json!({"company": {"eq": U1}}),
             "Object company doesn't have any \"eq\" field.",
