@@ -656,7 +656,11 @@ fn delete_restore_projection_and_auth() {
     // groupBy answers the groups (tests/compat.rs covers it in depth).
     let resp = r.call("GET", "/people/groupBy?group_by=[{\"city\":true}]", None);
     assert_eq!(resp.status, 200, "{}", resp.text);
-    assert!(resp.json()[0]["groupByDimensionValues"].is_array(), "{}", resp.text);
+    assert!(
+        resp.json()[0]["groupByDimensionValues"].is_array(),
+        "{}",
+        resp.text
+    );
 }
 
 /// REST and GraphQL share one implementation: what one writes the other reads, with the

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 /// operation name and source file on any error.
 fn op(server: &TestServer, token: Option<&str>, source: &str, query: &str, vars: Value) -> Value {
     let name = query
-        .split(|c: char| c == '(' || c == '{')
+        .split(['(', '{'])
         .next()
         .unwrap_or_default()
         .trim()

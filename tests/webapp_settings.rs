@@ -17,10 +17,13 @@ const EMAIL_API_KEY: &str = "test-email-api-key";
 const MEMBER_ROLE_ID: &str = "20202020-0000-4000-8000-00000000ad02";
 const PASSWORD: &str = "correct horse battery staple";
 
+/// One received message: its request headers and JSON body.
+type Mail = (Vec<(String, String)>, Value);
+
 /// An HTTP email API on loopback: records every POSTed message with its headers.
 struct MailReceiver {
     url: String,
-    received: Arc<Mutex<Vec<(Vec<(String, String)>, Value)>>>,
+    received: Arc<Mutex<Vec<Mail>>>,
 }
 
 impl MailReceiver {

@@ -323,7 +323,7 @@ pub(crate) async fn check_password(mc: &MetaCtx, email: &str, pass: &str) -> Que
         .with_sub_code("TOO_MANY_REQUESTS"));
     }
     let user = dir(mc)?
-        .user_by_email(&email)
+        .user_by_email(email)
         .await
         .map_err(storage_err)?
         .ok_or_else(user_not_found)?;
@@ -334,7 +334,7 @@ pub(crate) async fn check_password(mc: &MetaCtx, email: &str, pass: &str) -> Que
             "Incorrect login method",
         ));
     };
-    if !password::verify(&pass, hash) {
+    if !password::verify(pass, hash) {
         return Err(err(
             ErrorKind::Forbidden,
             "FORBIDDEN_EXCEPTION",
@@ -345,7 +345,7 @@ pub(crate) async fn check_password(mc: &MetaCtx, email: &str, pass: &str) -> Que
     // Hashes made at an older cost are upgraded while the password is at hand; a failure
     // only leaves the old (still valid) hash.
     if password::needs_rehash(hash) {
-        let upgraded = match password::hash(&pass) {
+        let upgraded = match password::hash(pass) {
             Ok(h) => dir(mc)?
                 .set_password(&user.id, &h, &now_iso())
                 .await

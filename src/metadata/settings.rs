@@ -30,7 +30,7 @@ pub(crate) fn permission_denied(friendly: &str) -> QueryError {
 
 /// Who calls, in the workspace the request runs in.
 pub(crate) enum Caller {
-    Member(MembershipRow),
+    Member(Box<MembershipRow>),
     /// API keys hold the admin role here.
     ApiKey,
 }
@@ -59,7 +59,7 @@ pub(crate) async fn caller(mc: &MetaCtx) -> QueryResult<(Rc<dyn WorkspaceAccess>
                     )
                     .with_sub_code("FORBIDDEN_EXCEPTION")
                 })?;
-            Ok((ws, Caller::Member(m)))
+            Ok((ws, Caller::Member(Box::new(m))))
         }
         Principal::ApiKey { .. } => Ok((ws, Caller::ApiKey)),
         Principal::Anonymous => Err(super::missing_token()),

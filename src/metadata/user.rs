@@ -77,7 +77,10 @@ pub async fn roles(_mc: &MetaCtx) -> QueryResult<Value> {
 
 /// Settings of `UpdateWorkspaceInput` the server stores (in `workspace.settings`) and echoes
 /// back, with Twenty's defaults.
-pub const STORED_SETTINGS: &[(&str, fn() -> Value)] = &[
+/// A stored setting: its name and Twenty's default.
+type StoredSetting = (&'static str, fn() -> Value);
+
+pub const STORED_SETTINGS: &[StoredSetting] = &[
     ("allowImpersonation", || json!(false)),
     ("workspaceDiscoverability", || json!("MEMBERS_AND_INVITEES")),
     ("trashRetentionDays", || json!(14.0)),

@@ -250,9 +250,7 @@ fn defaults(kind: &str) -> Value {
 
 /// The fields a default INDEX view shows: the label identifier first, then the object's
 /// own fields (not system, not lists of related records, not search vectors).
-fn default_view_fields<'a>(
-    o: &'a ObjectMetadata,
-) -> Vec<&'a crate::schema::metadata::FieldMetadata> {
+fn default_view_fields(o: &ObjectMetadata) -> Vec<&crate::schema::metadata::FieldMetadata> {
     let label = o.label_identifier_field_name.as_deref();
     let mut out: Vec<_> = o
         .fields

@@ -669,7 +669,6 @@ mod tests {
                     }
                 }
                 // Deep filters are dropped by the test without overflowing either.
-                let mut f = f;
                 while let Some(inner) = f.as_object_mut().and_then(|m| {
                     m.remove("and").or_else(|| m.remove("or")).or_else(|| m.remove("not"))
                 }) {
