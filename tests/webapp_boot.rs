@@ -142,6 +142,34 @@ fragment ViewGroupFragment on ViewGroup {
   id isVisible fieldValue position viewId createdAt updatedAt deletedAt
 }";
 
+/// The definitions of fragment `root` and of every fragment it spreads, from
+/// [`VIEW_FRAGMENTS`]: the front's mutation documents carry only the fragments they use
+/// (GraphQL refuses unused ones).
+fn fragments_for(root: &str) -> String {
+    let defs: Vec<&str> = VIEW_FRAGMENTS
+        .split("\nfragment ")
+        .filter(|d| !d.trim().is_empty())
+        .collect();
+    let name_of = |d: &str| d.split_whitespace().next().unwrap_or("").to_string();
+    let mut wanted = vec![root.to_string()];
+    let mut out = String::new();
+    let mut i = 0;
+    while i < wanted.len() {
+        if let Some(d) = defs.iter().find(|d| name_of(d) == wanted[i]) {
+            out.push_str("\nfragment ");
+            out.push_str(d);
+            for spread in d.split("...").skip(1) {
+                let name: String = spread.chars().take_while(|c| c.is_alphanumeric()).collect();
+                if !wanted.contains(&name) {
+                    wanted.push(name);
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
 /// views/graphql/queries/findAllViews.ts
 fn find_all_views() -> String {
     format!("query FindAllViews($viewTypes: [ViewType!]) {{ getViews(viewTypes: $viewTypes) {{ ...ViewFragment }} }}{VIEW_FRAGMENTS}")
@@ -677,7 +705,15 @@ fn a_custom_object_gets_its_index_view_and_sidebar_item() {
         .iter()
         .any(|n| n["targetObjectMetadataId"] == object_id.as_str()));
 
-    // Deleting the object takes its view and item with it.
+    // Deleting the object takes its view and item with it (the front deactivates first:
+    // Twenty refuses to delete an active object).
+    op(
+        &server,
+        Some(&s.access),
+        "object-metadata/graphql/mutations.ts",
+        "mutation UpdateOneObjectMetadataItem($idToUpdate: UUID!, $updatePayload: UpdateObjectPayload!) { updateOneObject(input: { id: $idToUpdate, update: $updatePayload }) { id isActive } }",
+        json!({ "idToUpdate": object_id, "updatePayload": { "isActive": false } }),
+    );
     op(
         &server,
         Some(&s.access),
@@ -730,13 +766,12 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
     let view_id = view["id"].as_str().unwrap().to_string();
     expect_changed(&server, &["view"]);
 
-    let frag = VIEW_FRAGMENTS;
     // views/graphql/mutations/createManyViewFields.ts
     let fields = op(
         &server,
         Some(&s.access),
         "views/graphql/mutations/createManyViewFields.ts",
-        &format!("mutation CreateManyViewFields($inputs: [CreateViewFieldInput!]!) {{ createManyViewFields(inputs: $inputs) {{ ...ViewFieldFragment }} }}{frag}"),
+        &format!("mutation CreateManyViewFields($inputs: [CreateViewFieldInput!]!) {{ createManyViewFields(inputs: $inputs) {{ ...ViewFieldFragment }} }}{}", fragments_for("ViewFieldFragment")),
         json!({ "inputs": [
             { "fieldMetadataId": fid("name"), "viewId": view_id, "position": 0, "size": 200, "isVisible": true },
             { "fieldMetadataId": fid("amount"), "viewId": view_id, "position": 1, "size": 100, "isVisible": true, "aggregateOperation": "SUM" },
@@ -754,7 +789,7 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         &server,
         Some(&s.access),
         "views/graphql/mutations/updateViewField.ts",
-        &format!("mutation UpdateViewField($input: UpdateViewFieldInput!) {{ updateViewField(input: $input) {{ ...ViewFieldFragment }} }}{frag}"),
+        &format!("mutation UpdateViewField($input: UpdateViewFieldInput!) {{ updateViewField(input: $input) {{ ...ViewFieldFragment }} }}{}", fragments_for("ViewFieldFragment")),
         json!({ "input": { "id": fields[1]["id"], "update": { "isVisible": false, "position": 5 } } }),
     );
     assert_eq!(updated["updateViewField"]["isVisible"], false);
@@ -765,7 +800,7 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         &server,
         Some(&s.access),
         "views/graphql/mutations/createViewFilterGroup.ts",
-        &format!("mutation CreateViewFilterGroup($input: CreateViewFilterGroupInput!) {{ createViewFilterGroup(input: $input) {{ ...ViewFilterGroupFragment }} }}{frag}"),
+        &format!("mutation CreateViewFilterGroup($input: CreateViewFilterGroupInput!) {{ createViewFilterGroup(input: $input) {{ ...ViewFilterGroupFragment }} }}{}", fragments_for("ViewFilterGroupFragment")),
         json!({ "input": { "viewId": view_id, "logicalOperator": "OR" } }),
     )["createViewFilterGroup"]
         .clone();
@@ -773,7 +808,7 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         &server,
         Some(&s.access),
         "views/graphql/mutations/createViewFilter.ts",
-        &format!("mutation CreateViewFilter($input: CreateViewFilterInput!) {{ createViewFilter(input: $input) {{ ...ViewFilterFragment }} }}{frag}"),
+        &format!("mutation CreateViewFilter($input: CreateViewFilterInput!) {{ createViewFilter(input: $input) {{ ...ViewFilterFragment }} }}{}", fragments_for("ViewFilterFragment")),
         json!({ "input": { "viewId": view_id, "fieldMetadataId": fid("name"), "operand": "CONTAINS", "value": "acme", "viewFilterGroupId": group["id"] } }),
     )["createViewFilter"]
         .clone();
@@ -785,14 +820,14 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         &server,
         Some(&s.access),
         "views/graphql/mutations/updateViewFilter.ts",
-        &format!("mutation UpdateViewFilter($input: UpdateViewFilterInput!) {{ updateViewFilter(input: $input) {{ ...ViewFilterFragment }} }}{frag}"),
+        &format!("mutation UpdateViewFilter($input: UpdateViewFilterInput!) {{ updateViewFilter(input: $input) {{ ...ViewFilterFragment }} }}{}", fragments_for("ViewFilterFragment")),
         json!({ "input": { "id": filter["id"], "update": { "value": "globex" } } }),
     );
     op(
         &server,
         Some(&s.access),
         "views/graphql/mutations/updateViewFilterGroup.ts",
-        &format!("mutation UpdateViewFilterGroup($id: String!, $input: UpdateViewFilterGroupInput!) {{ updateViewFilterGroup(id: $id, input: $input) {{ ...ViewFilterGroupFragment }} }}{frag}"),
+        &format!("mutation UpdateViewFilterGroup($id: String!, $input: UpdateViewFilterGroupInput!) {{ updateViewFilterGroup(id: $id, input: $input) {{ ...ViewFilterGroupFragment }} }}{}", fragments_for("ViewFilterGroupFragment")),
         json!({ "id": group["id"], "input": { "logicalOperator": "AND" } }),
     );
     expect_changed(&server, &["viewFilter", "viewFilterGroup"]);
@@ -802,7 +837,7 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         &server,
         Some(&s.access),
         "views/graphql/mutations/createViewSort.ts",
-        &format!("mutation CreateViewSort($input: CreateViewSortInput!) {{ createViewSort(input: $input) {{ ...ViewSortFragment }} }}{frag}"),
+        &format!("mutation CreateViewSort($input: CreateViewSortInput!) {{ createViewSort(input: $input) {{ ...ViewSortFragment }} }}{}", fragments_for("ViewSortFragment")),
         json!({ "input": { "viewId": view_id, "fieldMetadataId": fid("closeDate"), "direction": "DESC" } }),
     )["createViewSort"]
         .clone();
@@ -810,7 +845,7 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         &server,
         Some(&s.access),
         "views/graphql/mutations/updateViewSort.ts",
-        &format!("mutation UpdateViewSort($input: UpdateViewSortInput!) {{ updateViewSort(input: $input) {{ ...ViewSortFragment }} }}{frag}"),
+        &format!("mutation UpdateViewSort($input: UpdateViewSortInput!) {{ updateViewSort(input: $input) {{ ...ViewSortFragment }} }}{}", fragments_for("ViewSortFragment")),
         json!({ "input": { "id": sort["id"], "update": { "direction": "ASC" } } }),
     );
     expect_changed(&server, &["viewSort"]);
@@ -820,7 +855,7 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         &server,
         Some(&s.access),
         "views/graphql/mutations/createManyViewGroups.ts",
-        &format!("mutation CreateManyViewGroups($inputs: [CreateViewGroupInput!]!) {{ createManyViewGroups(inputs: $inputs) {{ ...ViewGroupFragment }} }}{frag}"),
+        &format!("mutation CreateManyViewGroups($inputs: [CreateViewGroupInput!]!) {{ createManyViewGroups(inputs: $inputs) {{ ...ViewGroupFragment }} }}{}", fragments_for("ViewGroupFragment")),
         json!({ "inputs": [
             { "viewId": view_id, "fieldValue": "NEW", "position": 0, "isVisible": true },
             { "viewId": view_id, "fieldValue": "SCREENING", "position": 1, "isVisible": true },
@@ -833,7 +868,7 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         &server,
         Some(&s.access),
         "views/graphql/mutations/updateManyViewGroups.ts",
-        &format!("mutation UpdateManyViewGroups($inputs: [UpdateViewGroupInput!]!) {{ updateManyViewGroups(inputs: $inputs) {{ ...ViewGroupFragment }} }}{frag}"),
+        &format!("mutation UpdateManyViewGroups($inputs: [UpdateViewGroupInput!]!) {{ updateManyViewGroups(inputs: $inputs) {{ ...ViewGroupFragment }} }}{}", fragments_for("ViewGroupFragment")),
         json!({ "inputs": [
             { "id": groups[0]["id"], "update": { "position": 1 } },
             { "id": groups[1]["id"], "update": { "position": 0, "isVisible": false } },
@@ -847,7 +882,7 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         &server,
         Some(&s.access),
         "views/graphql/mutations/createViewFieldGroup.ts",
-        &format!("mutation CreateViewFieldGroup($input: CreateViewFieldGroupInput!) {{ createViewFieldGroup(input: $input) {{ ...ViewFieldGroupFragment }} }}{frag}"),
+        &format!("mutation CreateViewFieldGroup($input: CreateViewFieldGroupInput!) {{ createViewFieldGroup(input: $input) {{ ...ViewFieldGroupFragment }} }}{}", fragments_for("ViewFieldGroupFragment")),
         json!({ "input": { "viewId": view_id, "name": "Main", "position": 0 } }),
     );
     expect_changed(&server, &["viewFieldGroup"]);
@@ -899,14 +934,14 @@ fn view_changes_persist_and_move_exactly_their_hashes() {
         &server,
         Some(&s.access),
         "views/graphql/mutations/deleteViewFilter.ts",
-        &format!("mutation DeleteViewFilter($input: DeleteViewFilterInput!) {{ deleteViewFilter(input: $input) {{ ...ViewFilterFragment }} }}{frag}"),
+        &format!("mutation DeleteViewFilter($input: DeleteViewFilterInput!) {{ deleteViewFilter(input: $input) {{ ...ViewFilterFragment }} }}{}", fragments_for("ViewFilterFragment")),
         json!({ "input": { "id": filter["id"] } }),
     );
     let destroyed = op(
         &server,
         Some(&s.access),
         "views/graphql/mutations/destroyViewField.ts",
-        &format!("mutation DestroyViewField($input: DestroyViewFieldInput!) {{ destroyViewField(input: $input) {{ ...ViewFieldFragment }} }}{frag}"),
+        &format!("mutation DestroyViewField($input: DestroyViewFieldInput!) {{ destroyViewField(input: $input) {{ ...ViewFieldFragment }} }}{}", fragments_for("ViewFieldFragment")),
         json!({ "input": { "id": fields[0]["id"] } }),
     );
     assert_eq!(destroyed["destroyViewField"]["id"], fields[0]["id"]);
