@@ -301,27 +301,42 @@ async fn check_credentials(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResul
     check_password(mc, &email, &pass).await
 }
 
+/// Counts one hit on the `LimiterActor` window `key`; past `limit` hits in `window_ms`
+/// the caller gets TOO_MANY_REQUESTS naming `what` ("sign-in attempts", …).
+pub(crate) async fn per_email_limit(
+    mc: &MetaCtx,
+    key: &str,
+    limit: u32,
+    window_ms: u64,
+    what: &str,
+) -> QueryResult<()> {
+    let decision = limiter::hit(&mc.env, key, limit, window_ms)
+        .await
+        .map_err(storage_err)?;
+    if decision.allowed {
+        return Ok(());
+    }
+    Err(QueryError::new(
+        ErrorKind::TooManyRequests,
+        format!(
+            "Too many {what} for this email, retry in {} s",
+            decision.retry_after
+        ),
+    )
+    .with_sub_code("TOO_MANY_REQUESTS"))
+}
+
 /// Checks a (normalized) email and password, counting the attempt against the email's
 /// limit.
 pub(crate) async fn check_password(mc: &MetaCtx, email: &str, pass: &str) -> QueryResult<UserRow> {
-    let decision = limiter::hit(
-        &mc.env,
+    per_email_limit(
+        mc,
         &format!("login:{email}"),
         LOGIN_ATTEMPTS,
         LOGIN_WINDOW_MS,
+        "sign-in attempts",
     )
-    .await
-    .map_err(storage_err)?;
-    if !decision.allowed {
-        return Err(QueryError::new(
-            ErrorKind::TooManyRequests,
-            format!(
-                "Too many sign-in attempts for this email, retry in {} s",
-                decision.retry_after
-            ),
-        )
-        .with_sub_code("TOO_MANY_REQUESTS"));
-    }
+    .await?;
     let user = dir(mc)?
         .user_by_email(email)
         .await

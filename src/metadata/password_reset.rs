@@ -10,9 +10,8 @@
 use async_graphql::dynamic::ResolverContext;
 use serde_json::{json, Value};
 
-use super::auth::{dir, err, normalize_email};
+use super::auth::{dir, err, normalize_email, per_email_limit};
 use super::{arg, arg_str, config_secs, iso_from_secs, now_iso, now_secs, storage_err, MetaCtx};
-use crate::actors::limiter;
 use crate::email::{self, Transport};
 use crate::identity::{one_time, password};
 use crate::schema::error::{ErrorKind, QueryError, QueryResult};
@@ -41,24 +40,14 @@ pub async fn email_password_reset_link(
     rc: &ResolverContext<'_>,
 ) -> QueryResult<Value> {
     let email = normalize_email(&arg_str(rc, "email")?)?;
-    let decision = limiter::hit(
-        &mc.env,
+    per_email_limit(
+        mc,
         &format!("password-reset:{email}"),
         RESET_EMAILS_PER_WINDOW,
         RESET_EMAIL_WINDOW_MS,
+        "password reset requests",
     )
-    .await
-    .map_err(storage_err)?;
-    if !decision.allowed {
-        return Err(QueryError::new(
-            ErrorKind::TooManyRequests,
-            format!(
-                "Too many password reset requests for this email, retry in {} s",
-                decision.retry_after
-            ),
-        )
-        .with_sub_code("TOO_MANY_REQUESTS"));
-    }
+    .await?;
     let d = dir(mc)?;
     let Some(user) = d.user_by_email(&email).await.map_err(storage_err)? else {
         return Ok(json!({ "success": true }));
