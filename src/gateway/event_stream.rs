@@ -21,15 +21,17 @@ use futures::channel::mpsc::{unbounded, UnboundedReceiver};
 use futures::stream::{self, BoxStream};
 use futures::{Stream, StreamExt};
 use serde_json::Value;
+use std::cell::{Cell, RefCell};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::Waker;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use worker::send::SendWrapper;
-use worker::{Delay, Headers, Method, Request, Response, WebSocket};
+use worker::{Headers, Method, Request, Response, WebSocket};
 
 use super::forward::{self, ActorRequest};
 use crate::actors::event_stream::{check_stream_id, frame};
@@ -197,7 +199,7 @@ fn with_keepalive(results: BoxStream<'static, Vec<u8>>) -> impl Stream<Item = Ve
         .map(Item::Data)
         .chain(stream::once(async { Item::End }));
     let pings = stream::unfold((), |()| async {
-        Delay::from(KEEPALIVE).await;
+        Timer::new(KEEPALIVE).await;
         Some((Item::Data(KEEPALIVE_LINE.to_vec()), ()))
     });
     // `select` never ends while pings tick: stop at the end marker instead.
@@ -210,6 +212,70 @@ fn with_keepalive(results: BoxStream<'static, Vec<u8>>) -> impl Stream<Item = Ve
             }
         })
         .chain(stream::once(async { COMPLETE.to_vec() }))
+}
+
+/// A one-shot timer that wakes the task that polled it LAST. `worker::Delay` keeps the
+/// waker of its first poll; a response body is polled by a new task on every pull of its
+/// `ReadableStream`, so a `Delay` first polled by a pull that a data frame then completed
+/// woke nobody, keep-alives never went out, and a client that had gone was never noticed
+/// (its stream slot stayed taken).
+struct Timer {
+    after: Duration,
+    fired: Rc<Cell<bool>>,
+    waker: Rc<RefCell<Option<Waker>>>,
+    callback: Option<Closure<dyn FnMut()>>,
+    timeout_id: Option<i32>,
+}
+
+impl Timer {
+    fn new(after: Duration) -> Timer {
+        Timer {
+            after,
+            fired: Rc::new(Cell::new(false)),
+            waker: Rc::new(RefCell::new(None)),
+            callback: None,
+            timeout_id: None,
+        }
+    }
+}
+
+impl std::future::Future for Timer {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.fired.get() {
+            return Poll::Ready(());
+        }
+        *self.waker.borrow_mut() = Some(cx.waker().clone());
+        if self.callback.is_none() {
+            let (fired, waker) = (self.fired.clone(), self.waker.clone());
+            let callback = Closure::<dyn FnMut()>::wrap_assert_unwind_safe(Box::new(move || {
+                fired.set(true);
+                if let Some(w) = waker.borrow_mut().take() {
+                    w.wake();
+                }
+            })
+                as Box<dyn FnMut()>);
+            let global: worker::web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+            self.timeout_id = global
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    callback.as_ref().unchecked_ref(),
+                    i32::try_from(self.after.as_millis()).unwrap_or(i32::MAX),
+                )
+                .ok();
+            self.callback = Some(callback);
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if let Some(id) = self.timeout_id {
+            let global: worker::web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+            global.clear_timeout_with_handle(id);
+        }
+    }
 }
 
 /// A GraphQL error from the JSON error body an actor refused a stream with.
