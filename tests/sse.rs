@@ -10,7 +10,8 @@ use common::{email, Session, TestServer};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// How long a test waits for an event it expects.
@@ -44,6 +45,8 @@ struct Sse {
     socket: TcpStream,
     status: u16,
     headers: Vec<(String, String)>,
+    /// Keep-alive comment lines received so far.
+    keepalives: Arc<AtomicUsize>,
 }
 
 impl Sse {
@@ -71,7 +74,9 @@ impl Sse {
         .unwrap();
         let reader = socket.try_clone().unwrap();
         let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || read_stream(reader, tx));
+        let keepalives = Arc::new(AtomicUsize::new(0));
+        let counter = keepalives.clone();
+        std::thread::spawn(move || read_stream(reader, tx, counter));
         let (status, headers) = match rx.recv_timeout(WAIT) {
             Ok(Msg::Head(s, h)) => (s, h),
             other => panic!("no response head: {other:?}"),
@@ -81,6 +86,7 @@ impl Sse {
             socket,
             status,
             headers,
+            keepalives,
         }
     }
 
@@ -170,7 +176,7 @@ impl Sse {
 }
 
 /// Reads the HTTP response: the head, then the SSE events of its (chunked) body.
-fn read_stream(socket: TcpStream, tx: mpsc::Sender<Msg>) {
+fn read_stream(socket: TcpStream, tx: mpsc::Sender<Msg>, keepalives: Arc<AtomicUsize>) {
     let mut r = BufReader::new(socket);
     let mut line = String::new();
     if r.read_line(&mut line).unwrap_or(0) == 0 {
@@ -216,7 +222,7 @@ fn read_stream(socket: TcpStream, tx: mpsc::Sender<Msg>) {
                     });
                 }
             } else if l.starts_with(':') {
-                // keep-alive comment
+                keepalives.fetch_add(1, Ordering::Relaxed);
             } else if let Some((field, value)) = l.split_once(':') {
                 let value = value.strip_prefix(' ').unwrap_or(value);
                 match field {
@@ -565,6 +571,12 @@ fn a_stream_survives_hibernation_and_ends_with_its_client() {
         "the actor was not evicted while a stream was open"
     );
     assert_eq!(after["webSockets"], 1, "{after}");
+    // An idle stream carries keep-alives (every 12 s): they are how the gateway notices a
+    // client that went without a word.
+    assert!(
+        sse.keepalives.load(Ordering::Relaxed) >= 1,
+        "no keep-alive in 15 s of an idle stream"
+    );
     server.graphql_ok(
         &s.access,
         "mutation($input: PersonCreateInput!) { createPerson(data: $input) { id } }",

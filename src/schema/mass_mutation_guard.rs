@@ -77,7 +77,8 @@ fn ctx() -> WriteCtx {
     }
 }
 
-/// People with diverse values, one with none at all, one soft-deleted, and their company.
+/// People with diverse values, one with none at all, two soft-deleted (one with no values),
+/// and their company.
 fn seeded() -> (WorkspaceModel, Sqlite) {
     let (model, db) = setup();
     let company = model.object("company").unwrap();
@@ -106,6 +107,9 @@ fn seeded() -> (WorkspaceModel, Sqlite) {
             Some("2024-01-01T00:00:00.000Z"),
             json!({"name": {"firstName": "b"}, "jobTitle": "bb", "position": 3}),
         ),
+        // Soft-deleted with no values: `not {deletedAt: {is: NOT_NULL}}` is true for every
+        // live record, so only this one shows such a filter is not always true.
+        (Some("2024-01-02T00:00:00.000Z"), json!({})),
     ];
     for (i, (deleted, data)) in people.iter().enumerate() {
         db.exec(&Sql::with(
