@@ -22,6 +22,9 @@ use crate::identity::directory::{Directory, DirectoryError, InvitationRow, UserR
 use crate::identity::one_time;
 use crate::schema::error::{ErrorKind, QueryError, QueryResult};
 
+/// Twenty's answer to a non-admin managing invitations.
+const MANAGE_MEMBERS_DENIED: &str = "You do not have permission to manage workspace members.";
+
 /// Twenty's INVITATION_TOKEN_EXPIRES_IN default (30 days); `INVITATION_TOKEN_TTL_SECS`
 /// overrides it (tests).
 const INVITATION_TTL_SECS: i64 = 30 * 86_400;
@@ -42,11 +45,7 @@ fn frontend_url(mc: &MetaCtx) -> QueryResult<String> {
 /// `findWorkspaceInvitations`: pending invitations (expired ones included, as in Twenty:
 /// the members page lists them so they can be resent).
 pub async fn find_workspace_invitations(mc: &MetaCtx) -> QueryResult<Value> {
-    let (ws, _) = admin(
-        mc,
-        "You do not have permission to manage workspace members.",
-    )
-    .await?;
+    let (ws, _) = admin(mc, MANAGE_MEMBERS_DENIED).await?;
     let list = dir(mc)?
         .invitations(ws.workspace_id())
         .await
@@ -58,11 +57,7 @@ pub async fn find_workspace_invitations(mc: &MetaCtx) -> QueryResult<Value> {
 /// Per-address failures (already invited, already a member, invalid email, delivery) are
 /// listed in `errors`, as Twenty does; the others go out.
 pub async fn send_invitations(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryResult<Value> {
-    let (ws, _) = admin(
-        mc,
-        "You do not have permission to manage workspace members.",
-    )
-    .await?;
+    let (ws, _) = admin(mc, MANAGE_MEMBERS_DENIED).await?;
     let emails: Vec<String> = match arg(rc, "emails") {
         Value::Array(a) => a
             .into_iter()
@@ -209,11 +204,7 @@ pub async fn resend_workspace_invitation(
     mc: &MetaCtx,
     rc: &ResolverContext<'_>,
 ) -> QueryResult<Value> {
-    let (ws, _) = admin(
-        mc,
-        "You do not have permission to manage workspace members.",
-    )
-    .await?;
+    let (ws, _) = admin(mc, MANAGE_MEMBERS_DENIED).await?;
     let id = arg_str(rc, "appTokenId")?;
     let d = dir(mc)?;
     let invitation = d
@@ -246,11 +237,7 @@ pub async fn delete_workspace_invitation(
     mc: &MetaCtx,
     rc: &ResolverContext<'_>,
 ) -> QueryResult<Value> {
-    let (ws, _) = admin(
-        mc,
-        "You do not have permission to manage workspace members.",
-    )
-    .await?;
+    let (ws, _) = admin(mc, MANAGE_MEMBERS_DENIED).await?;
     let id = arg_str(rc, "appTokenId")?;
     let deleted = dir(mc)?
         .delete_invitation(ws.workspace_id(), &id)

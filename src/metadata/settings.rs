@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::auth::{dir, err};
 use super::user::{workspace_json, STORED_SETTINGS};
 use super::{arg, require_workspace, storage_err, MetaCtx, WorkspaceAccess};
-use crate::identity::directory::{MembershipRow, WorkspaceUpdate};
+use crate::identity::directory::{Directory, MembershipRow, WorkspaceUpdate};
 use crate::identity::principal::Principal;
 use crate::schema::error::{ErrorKind, QueryError, QueryResult};
 use std::rc::Rc;
@@ -281,6 +281,16 @@ pub async fn update_workspace(mc: &MetaCtx, rc: &ResolverContext<'_>) -> QueryRe
         }
         Err(e) => return Err(storage_err(e)),
     }
+    updated_workspace(mc, &d, ws.as_ref()).await
+}
+
+/// The workspace as `updateWorkspace` and `activateWorkspace` answer it: read back from the
+/// directory after the change, with the actor's member count.
+async fn updated_workspace(
+    mc: &MetaCtx,
+    d: &Directory,
+    ws: &dyn WorkspaceAccess,
+) -> QueryResult<Value> {
     let w = d
         .workspace(ws.workspace_id())
         .await
@@ -326,13 +336,7 @@ pub async fn activate_workspace(mc: &MetaCtx, rc: &ResolverContext<'_>) -> Query
     d.update_workspace(ws.workspace_id(), &update, &super::now_iso())
         .await
         .map_err(storage_err)?;
-    let w = d
-        .workspace(ws.workspace_id())
-        .await
-        .map_err(storage_err)?
-        .ok_or_else(QueryError::not_found)?;
-    let members = ws.members()?.len();
-    Ok(workspace_json(mc, &w, ws.metadata_version(), Some(members)))
+    updated_workspace(mc, &d, ws.as_ref()).await
 }
 
 /// Email domains of public mail providers: their users get no company-named workspace.
